@@ -1,0 +1,10 @@
+//! ferrotcp: a TCP/IP stack in user space, sans-IO and deterministic.
+//!
+//! The protocol never does I/O and never reads a clock: frames go in through
+//! [`Stack::receive`], come out of [`Stack::poll_transmit`], and time is an argument.
+//! Same configuration, same seed, same inputs: the same frames out, bit for bit.
+
+pub mod seq;
+pub mod time;
+pub mod trace;
+pub mod wire;

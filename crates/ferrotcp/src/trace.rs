@@ -1,0 +1,102 @@
+//! Trace events: every TCP state change, timer and dropped input, stamped with the time the stack
+//! was given. Frames themselves are recorded by the driver (simulator, device runtime), which owns
+//! the bytes; together they are enough to draw a ladder diagram or write a pcap.
+
+use core::fmt;
+use core::net::SocketAddrV4;
+
+use crate::time::Instant;
+
+/// The eleven connection states of RFC 9293 §3.3.2 (Figure 5), without their data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TcpState {
+    Closed,
+    Listen,
+    SynSent,
+    SynReceived,
+    Established,
+    FinWait1,
+    FinWait2,
+    CloseWait,
+    Closing,
+    LastAck,
+    TimeWait,
+}
+
+impl TcpState {
+    pub const ALL: [TcpState; 11] = [
+        TcpState::Closed,
+        TcpState::Listen,
+        TcpState::SynSent,
+        TcpState::SynReceived,
+        TcpState::Established,
+        TcpState::FinWait1,
+        TcpState::FinWait2,
+        TcpState::CloseWait,
+        TcpState::Closing,
+        TcpState::LastAck,
+        TcpState::TimeWait,
+    ];
+
+    /// The RFC's spelling: `SYN-SENT`, `TIME-WAIT`, ...
+    pub fn rfc_name(self) -> &'static str {
+        match self {
+            TcpState::Closed => "CLOSED",
+            TcpState::Listen => "LISTEN",
+            TcpState::SynSent => "SYN-SENT",
+            TcpState::SynReceived => "SYN-RECEIVED",
+            TcpState::Established => "ESTABLISHED",
+            TcpState::FinWait1 => "FIN-WAIT-1",
+            TcpState::FinWait2 => "FIN-WAIT-2",
+            TcpState::CloseWait => "CLOSE-WAIT",
+            TcpState::Closing => "CLOSING",
+            TcpState::LastAck => "LAST-ACK",
+            TcpState::TimeWait => "TIME-WAIT",
+        }
+    }
+}
+
+impl fmt::Display for TcpState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.rfc_name())
+    }
+}
+
+/// Which timer fired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimerKind {
+    Retransmit,
+    DelayedAck,
+    Persist,
+    KeepAlive,
+    TimeWait,
+}
+
+/// Why an input was dropped (each also bumps a counter in the stack's stats).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropReason {
+    Malformed,
+    BadChecksum,
+    NotForUs,
+    UnknownProtocol,
+    Fragmented,
+    NoSocket,
+    Unacceptable,
+    QueueFull,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TraceEvent {
+    /// A connection moved from one state to another.
+    TcpState { local: SocketAddrV4, remote: SocketAddrV4, from: TcpState, to: TcpState },
+    /// A TCP timer fired for this connection.
+    TcpTimer { local: SocketAddrV4, remote: SocketAddrV4, kind: TimerKind },
+    /// An incoming frame or segment was dropped.
+    Dropped { reason: DropReason },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceRecord {
+    pub time: Instant,
+    pub event: TraceEvent,
+}
