@@ -8,3 +8,6 @@ pub mod seq;
 pub mod time;
 pub mod trace;
 pub mod wire;
+pub mod link;
+pub mod network;
+pub mod transport;

@@ -1,0 +1,3 @@
+//! Link layer: Ethernet framing and ARP.
+
+pub mod arp_cache;

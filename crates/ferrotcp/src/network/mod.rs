@@ -1,0 +1,3 @@
+//! Network layer helpers: IPv4 routing decisions and ICMP.
+
+pub mod rate_limit;
