@@ -88,9 +88,18 @@ pub enum DropReason {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TraceEvent {
     /// A connection moved from one state to another.
-    TcpState { local: SocketAddrV4, remote: SocketAddrV4, from: TcpState, to: TcpState },
+    TcpState {
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        from: TcpState,
+        to: TcpState,
+    },
     /// A TCP timer fired for this connection.
-    TcpTimer { local: SocketAddrV4, remote: SocketAddrV4, kind: TimerKind },
+    TcpTimer {
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        kind: TimerKind,
+    },
     /// An incoming frame or segment was dropped.
     Dropped { reason: DropReason },
 }

@@ -1,0 +1,147 @@
+//! The Internet checksum (RFC 1071), computed over 8-byte native words.
+//!
+//! RFC 1071 §2(B): the ones' complement sum is byte-order independent, so we add native
+//! 64-bit words with end-around carry, fold to 16 bits and convert to big-endian order once.
+
+use core::net::Ipv4Addr;
+
+/// `a + b` with end-around carry (ones' complement addition modulo 2^64 - 1).
+#[inline(always)]
+fn add_carry(a: u64, b: u64) -> u64 {
+    let (s, c) = a.overflowing_add(b);
+    s + c as u64
+}
+
+/// Un-folded sum of `data` as 16-bit big-endian words (an odd trailing byte is padded with
+/// zero). Results of pieces can be added together (then [`fold`]ed) as long as every piece
+/// but the last has even length. The result is at most `0xFFFF`.
+pub fn sum(data: &[u8]) -> u64 {
+    let mut a0 = 0u64;
+    let mut a1 = 0u64;
+    let mut blocks = data.chunks_exact(16);
+    for b in &mut blocks {
+        let (lo, hi) = b.split_at(8);
+        // Both halves are exactly 8 bytes: `try_into` cannot fail.
+        a0 = add_carry(a0, u64::from_ne_bytes(lo.try_into().unwrap_or([0; 8])));
+        a1 = add_carry(a1, u64::from_ne_bytes(hi.try_into().unwrap_or([0; 8])));
+    }
+    let rest = blocks.remainder();
+    let mut words = rest.chunks_exact(8);
+    for w in &mut words {
+        a0 = add_carry(a0, u64::from_ne_bytes(w.try_into().unwrap_or([0; 8])));
+    }
+    let tail = words.remainder();
+    if !tail.is_empty() {
+        // The tail starts at an offset that is a multiple of 8, so zero padding at its end
+        // is the RFC 1071 padding of an odd trailing byte.
+        let mut pad = [0u8; 8];
+        pad[..tail.len()].copy_from_slice(tail);
+        a1 = add_carry(a1, u64::from_ne_bytes(pad));
+    }
+    let native = fold(add_carry(a0, a1));
+    // Native-order 16-bit sum -> big-endian word sum (identity on big-endian targets).
+    u64::from(u16::from_be(native))
+}
+
+/// Folds an accumulator to 16 bits with end-around carry (ones' complement sum), not inverted.
+pub fn fold(acc: u64) -> u16 {
+    let mut x = (acc & 0xFFFF_FFFF) + (acc >> 32);
+    x = (x & 0xFFFF) + (x >> 16);
+    x = (x & 0xFFFF) + (x >> 16);
+    x = (x & 0xFFFF) + (x >> 16);
+    x as u16
+}
+
+/// RFC 1071 checksum of `data`: `!fold(sum(data))`.
+pub fn checksum(data: &[u8]) -> u16 {
+    !fold(sum(data))
+}
+
+/// Un-folded sum of the IPv4 pseudo-header (RFC 9293 §3.1, RFC 768): source, destination,
+/// zero + protocol, and the transport length.
+pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u16) -> u64 {
+    let s = u32::from(src);
+    let d = u32::from(dst);
+    u64::from(s >> 16)
+        + u64::from(s & 0xFFFF)
+        + u64::from(d >> 16)
+        + u64::from(d & 0xFFFF)
+        + u64::from(protocol)
+        + u64::from(length)
+}
+
+/// `!fold(acc + sum(data))`: the checksum of `data` with a pre-computed partial sum.
+pub fn checksum_with(acc: u64, data: &[u8]) -> u16 {
+    !fold(add_carry(acc, sum(data)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(data: &[u8]) -> u16 {
+        let mut acc = 0u32;
+        for pair in data.chunks(2) {
+            let hi = u32::from(pair[0]) << 8;
+            let lo = pair.get(1).map_or(0, |&b| u32::from(b));
+            acc += hi | lo;
+        }
+        while acc > 0xFFFF {
+            acc = (acc & 0xFFFF) + (acc >> 16);
+        }
+        acc as u16
+    }
+
+    #[test]
+    fn rfc1071_example() {
+        // RFC 1071 §3: 00 01 f2 03 f4 f5 f6 f7 sums to ddf2.
+        let d = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+        assert_eq!(fold(sum(&d)), 0xddf2);
+        assert_eq!(checksum(&d), !0xddf2);
+    }
+
+    #[test]
+    fn odd_lengths_and_long_buffers_match_naive() {
+        let data: Vec<u8> = (0..1001u32).map(|i| (i * 37 + 11) as u8).collect();
+        for len in 0..data.len() {
+            assert_eq!(fold(sum(&data[..len])), naive(&data[..len]), "len {len}");
+        }
+        let ff = [0xFFu8; 77];
+        assert_eq!(fold(sum(&ff)), naive(&ff));
+        assert_eq!(fold(sum(&[])), 0);
+    }
+
+    #[test]
+    fn fold_carries_everything() {
+        assert_eq!(fold(0), 0);
+        assert_eq!(fold(0x1_0000), 1);
+        assert_eq!(fold(u64::MAX), 0xFFFF);
+        assert_eq!(fold(0xFFFF_FFFF), 0xFFFF);
+        assert_eq!(fold(0x0001_0000_0000_0000), 1);
+    }
+
+    #[test]
+    fn ipv4_header_example() {
+        // A classic IPv4 header whose checksum is 0xb861.
+        let mut h = [
+            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8,
+            0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
+        ];
+        assert_eq!(checksum(&h), 0xb861);
+        h[10..12].copy_from_slice(&0xb861u16.to_be_bytes());
+        assert_eq!(checksum(&h), 0);
+    }
+
+    #[test]
+    fn pseudo_header_combines() {
+        let src = Ipv4Addr::new(10, 0, 0, 1);
+        let dst = Ipv4Addr::new(10, 0, 0, 2);
+        let mut manual = Vec::new();
+        manual.extend_from_slice(&src.octets());
+        manual.extend_from_slice(&dst.octets());
+        manual.extend_from_slice(&[0, 6, 0, 3]);
+        manual.extend_from_slice(&[1, 2, 3]);
+        let acc = pseudo_header_v4(src, dst, 6, 3);
+        assert_eq!(checksum_with(acc, &[1, 2, 3]), checksum(&manual));
+    }
+}

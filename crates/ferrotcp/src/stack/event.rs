@@ -1,0 +1,24 @@
+//! What the stack tells the application.
+
+use crate::transport::tcp::{CloseReason, ListenerHandle, TcpHandle};
+use crate::transport::udp::UdpHandle;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A listener has a connection waiting in its accept queue.
+    Incoming(ListenerHandle),
+    /// An active open completed (ESTABLISHED).
+    Connected(TcpHandle),
+    /// New data (or the end of the stream) can be read.
+    Readable(TcpHandle),
+    /// Send-buffer space freed after a send returned `WouldBlock`.
+    Writable(TcpHandle),
+    /// The peer sent its FIN: no more data will arrive; we may keep sending (half-close).
+    PeerClosed(TcpHandle),
+    /// Retransmissions reached R1 (MUST-20): the path may be failing.
+    Stalled(TcpHandle),
+    /// The connection is CLOSED, with the reason (MUST-12).
+    Closed(TcpHandle, CloseReason),
+    /// A UDP socket has a datagram queued.
+    UdpReadable(UdpHandle),
+}

@@ -1,0 +1,291 @@
+//! Frames in: Ethernet → ARP or IPv4 → ICMP, UDP, TCP. Every drop is counted; nothing panics.
+
+use core::net::{Ipv4Addr, SocketAddrV4};
+
+use super::{Event, Stack};
+use crate::seq::SeqNum;
+use crate::time::Instant;
+use crate::trace::DropReason;
+use crate::transport::tcp::{Reply, Tcb, TcbInit};
+use crate::transport::udp::DeliverOutcome;
+use crate::wire::icmpv4::unreachable_code;
+use crate::wire::{
+    ArpOperation, ArpRepr, EtherType, EthernetRepr, Icmpv4Repr, IpProtocol, Ipv4Repr, TcpRepr,
+    UdpRepr, WireError,
+};
+
+fn drop_reason(e: WireError) -> DropReason {
+    match e {
+        WireError::BadChecksum => DropReason::BadChecksum,
+        WireError::Fragmented => DropReason::Fragmented,
+        WireError::Truncated | WireError::Malformed | WireError::Unsupported => {
+            DropReason::Malformed
+        }
+    }
+}
+
+impl Stack {
+    /// A frame arrived from the link.
+    pub fn receive(&mut self, now: Instant, frame: &[u8]) {
+        self.stats.frames_in += 1;
+        let (eth, payload) = match EthernetRepr::parse(frame) {
+            Ok(v) => v,
+            Err(e) => return self.drop_input(now, drop_reason(e)),
+        };
+        if eth.dst != self.config.mac && !eth.dst.is_broadcast() {
+            return self.drop_input(now, DropReason::NotForUs);
+        }
+        match eth.ethertype {
+            EtherType::Arp => self.on_arp(now, payload),
+            EtherType::Ipv4 => self.on_ipv4(now, payload),
+            EtherType::Ipv6 | EtherType::Unknown(_) => {
+                self.drop_input(now, DropReason::UnknownProtocol)
+            }
+        }
+    }
+
+    /// RFC 826 packet reception: learn the sender if the request is for us; answer requests.
+    fn on_arp(&mut self, now: Instant, payload: &[u8]) {
+        let arp = match ArpRepr::parse(payload) {
+            Ok(a) => a,
+            Err(e) => return self.drop_input(now, drop_reason(e)),
+        };
+        if arp.target_ip != self.config.ipv4 {
+            return self.drop_input(now, DropReason::NotForUs);
+        }
+        if arp.sender_mac.is_unicast() && !arp.sender_ip.is_unspecified() {
+            self.arp.insert(now, arp.sender_ip, arp.sender_mac);
+            let released: Vec<Vec<u8>> = self.arp.take_pending(arp.sender_ip).collect();
+            for mut frame in released {
+                if let Some(dst) = frame.get_mut(0..6) {
+                    dst.copy_from_slice(&arp.sender_mac.0);
+                }
+                self.tx_queue.push_back(frame);
+            }
+        }
+        if arp.operation == ArpOperation::Request {
+            let reply = ArpRepr {
+                operation: ArpOperation::Reply,
+                sender_mac: self.config.mac,
+                sender_ip: self.config.ipv4,
+                target_mac: arp.sender_mac,
+                target_ip: arp.sender_ip,
+            };
+            self.send_arp(reply, arp.sender_mac);
+            self.stats.arp_replies_sent += 1;
+        }
+    }
+
+    fn on_ipv4(&mut self, now: Instant, packet: &[u8]) {
+        let (ip, payload) = match Ipv4Repr::parse(packet) {
+            Ok(v) => v,
+            Err(e) => return self.drop_input(now, drop_reason(e)),
+        };
+        let unicast = ip.dst == self.config.ipv4;
+        let broadcast = ip.dst.is_broadcast() || ip.dst == self.config.subnet_broadcast();
+        if !unicast && !broadcast {
+            return self.drop_input(now, DropReason::NotForUs);
+        }
+        match ip.protocol {
+            IpProtocol::Tcp if unicast => self.on_tcp(now, &ip, payload),
+            // RFC 9293 §3.10.7 / MUST-? : TCP ignores segments sent to broadcast addresses.
+            IpProtocol::Tcp => self.drop_input(now, DropReason::NotForUs),
+            IpProtocol::Udp => self.on_udp(now, &ip, packet, payload, unicast),
+            IpProtocol::Icmp => self.on_icmp(now, &ip, payload, unicast),
+            IpProtocol::Unknown(_) => {
+                self.drop_input(now, DropReason::UnknownProtocol);
+                if unicast {
+                    // RFC 1122 §3.2.2.1: protocol unreachable.
+                    self.send_icmp_unreachable(now, &ip, packet, unreachable_code::PROTOCOL);
+                }
+            }
+        }
+    }
+
+    fn on_icmp(&mut self, now: Instant, ip: &Ipv4Repr, payload: &[u8], unicast: bool) {
+        let icmp = match Icmpv4Repr::parse(payload) {
+            Ok(i) => i,
+            Err(e) => return self.drop_input(now, drop_reason(e)),
+        };
+        self.stats.icmp_received += 1;
+        if let Icmpv4Repr::EchoRequest {
+            ident,
+            seq_no,
+            data,
+        } = icmp
+            && unicast
+        {
+            // RFC 1122 §3.2.2.6: echo the data back.
+            let reply = Icmpv4Repr::EchoReply {
+                ident,
+                seq_no,
+                data,
+            };
+            let len = reply.buffer_len();
+            self.send_ipv4(now, ip.src, IpProtocol::Icmp, len, |buf| reply.emit(buf));
+            self.stats.icmp_echo_replies += 1;
+        }
+    }
+
+    fn on_udp(
+        &mut self,
+        now: Instant,
+        ip: &Ipv4Repr,
+        packet: &[u8],
+        payload: &[u8],
+        unicast: bool,
+    ) {
+        let (udp, data) = match UdpRepr::parse(payload, ip.src, ip.dst) {
+            Ok(v) => v,
+            Err(e) => return self.drop_input(now, drop_reason(e)),
+        };
+        self.stats.udp_datagrams_in += 1;
+        let src = SocketAddrV4::new(ip.src, udp.src_port);
+        match self.udp.deliver(src, udp.dst_port, data) {
+            DeliverOutcome::Delivered(h) => self.events.push_back(Event::UdpReadable(h)),
+            DeliverOutcome::QueueFull => self.drop_input(now, DropReason::QueueFull),
+            DeliverOutcome::NoSocket => {
+                self.stats.udp_no_socket += 1;
+                if unicast {
+                    // RFC 1122 §4.1.3.1: port unreachable.
+                    self.send_icmp_unreachable(now, ip, packet, unreachable_code::PORT);
+                }
+            }
+        }
+    }
+
+    fn on_tcp(&mut self, now: Instant, ip: &Ipv4Repr, payload: &[u8]) {
+        let (seg, data) = match TcpRepr::parse(payload, ip.src, ip.dst, true) {
+            Ok(v) => v,
+            Err(e) => return self.drop_input(now, drop_reason(e)),
+        };
+        self.stats.tcp_segments_in += 1;
+        // MUST-? (RFC 9293 §3.9.1.1 / RFC 1122 §4.2.3.10): never from a broadcast/multicast source.
+        if ip.src.is_broadcast() || ip.src.is_multicast() || ip.src.is_unspecified() {
+            return self.drop_input(now, DropReason::Malformed);
+        }
+        let local = SocketAddrV4::new(ip.dst, seg.dst_port);
+        let remote = SocketAddrV4::new(ip.src, seg.src_port);
+        if let Some(h) = self.tcp.lookup(local, remote) {
+            let reply = match self.tcp.get_mut(h) {
+                Some(conn) => conn.tcb.on_segment(now, &seg, data),
+                None => Reply::None,
+            };
+            self.send_reply(now, local, remote, reply);
+            self.after_tcb(now, h);
+            return;
+        }
+        if let Some(&lh) = self.tcp.by_port.get(&seg.dst_port) {
+            return self.on_listen(now, lh, local, remote, &seg);
+        }
+        self.stats.tcp_no_socket += 1;
+        self.reset_for_closed(now, local, remote, &seg, data.len());
+    }
+
+    /// §3.10.7.1 CLOSED: "all data in the incoming segment is discarded. An incoming segment
+    /// containing a RST is discarded. An incoming segment not containing a RST causes a RST to be
+    /// sent in response."
+    fn reset_for_closed(
+        &mut self,
+        now: Instant,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        seg: &TcpRepr,
+        len: usize,
+    ) {
+        if seg.flags.rst() {
+            return;
+        }
+        let reply = if seg.flags.ack() {
+            Reply::Rst {
+                seq: seg.ack,
+                ack: None,
+            }
+        } else {
+            Reply::Rst {
+                seq: SeqNum(0),
+                ack: Some(seg.seq + seg.seq_len(len)),
+            }
+        };
+        self.send_reply(now, local, remote, reply);
+    }
+
+    /// §3.10.7.2 LISTEN.
+    fn on_listen(
+        &mut self,
+        now: Instant,
+        lh: crate::transport::tcp::ListenerHandle,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        seg: &TcpRepr,
+    ) {
+        // First: an incoming RST is ignored.
+        if seg.flags.rst() {
+            return;
+        }
+        // Second: any ACK is bad in LISTEN: <SEQ=SEG.ACK><CTL=RST>.
+        if seg.flags.ack() {
+            return self.send_reply(
+                now,
+                local,
+                remote,
+                Reply::Rst {
+                    seq: seg.ack,
+                    ack: None,
+                },
+            );
+        }
+        // Third: SYN.
+        if !seg.flags.syn() {
+            return;
+        }
+        let Some(listener) = self.tcp.listeners.get_mut(lh.0) else {
+            return;
+        };
+        if listener.pending >= listener.backlog {
+            // Like Linux with a full queue: drop the SYN; the peer retries.
+            self.stats.tcp_listen_overflow += 1;
+            return;
+        }
+        listener.pending += 1;
+        let iss = SeqNum(self.isn.isn(now, local, remote));
+        let mut tcb = Tcb::new_passive(TcbInit {
+            config: &self.config.tcp,
+            local,
+            remote,
+            iss,
+            our_mss: self.config.our_mss(),
+            now,
+        });
+        tcb.on_listen_syn(now, seg);
+        let h = self.tcp.insert(tcb, Some(lh));
+        self.after_tcb(now, h);
+    }
+
+    fn send_reply(
+        &mut self,
+        now: Instant,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        reply: Reply,
+    ) {
+        if let Reply::Rst { seq, ack } = reply {
+            self.send_rst(now, local, remote, seq, ack);
+        }
+    }
+
+    fn send_icmp_unreachable(&mut self, now: Instant, ip: &Ipv4Repr, packet: &[u8], code: u8) {
+        if !self.icmp_limiter.try_take(now) {
+            self.stats.icmp_rate_limited += 1;
+            return;
+        }
+        // RFC 1812 §4.3.2.3: as much of the original as fits in 576 bytes.
+        let quoted_len = packet.len().min(576 - 20 - 8);
+        let quoted = &packet[..quoted_len];
+        let msg = Icmpv4Repr::DstUnreachable { code, data: quoted };
+        let len = msg.buffer_len();
+        let dst: Ipv4Addr = ip.src;
+        self.send_ipv4(now, dst, IpProtocol::Icmp, len, |buf| msg.emit(buf));
+        self.stats.icmp_errors_sent += 1;
+    }
+}

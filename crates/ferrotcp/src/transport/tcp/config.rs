@@ -1,0 +1,85 @@
+//! Per-stack TCP settings. Defaults follow the RFCs, and Linux where the RFCs leave a choice.
+
+use crate::time::Duration;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TcpConfig {
+    /// MSS we announce; 0 means "derive from the MTU" (MTU - 40).
+    pub mss: u16,
+    /// Send buffer per connection, bytes.
+    pub send_buffer: usize,
+    /// Receive buffer per connection, bytes (the most we ever advertise).
+    pub recv_buffer: usize,
+    /// RFC 6298 §2.1: RTO before any RTT sample.
+    pub initial_rto: Duration,
+    /// RFC 6298 §2.4 recommends 1 s; Linux uses 200 ms, which is what real peers expect today.
+    pub min_rto: Duration,
+    /// RFC 6298 §2.5 allows an upper bound of at least 60 s; Linux uses 120 s.
+    pub max_rto: Duration,
+    /// Maximum segment lifetime; TIME-WAIT lasts 2×MSL. Linux's TIME-WAIT is 60 s, so MSL = 30 s.
+    pub msl: Duration,
+    /// RFC 9293 §3.8.3 R1 (MUST-20): retransmissions after which the application is told.
+    pub r1: u32,
+    /// RFC 9293 §3.8.3 R2: retransmissions after which the connection is closed (Linux tcp_retries2 = 15).
+    pub r2: u32,
+    /// R2 for SYN segments. MUST-23: at least 3 minutes; 7 retries with 1 s initial RTO give 255 s
+    /// (Linux's 6 would give only 127 s, so the RFC wins here).
+    pub syn_retries: u32,
+    /// MUST-17: Nagle on by default; the application may turn it off per connection.
+    pub nagle: bool,
+    /// MUST-40: delayed ACKs under 0.5 s. Linux's minimum delayed-ACK timeout is 40 ms.
+    pub delayed_ack: Duration,
+    /// Keep-alive (MUST-24..29): off by default.
+    pub keepalive: Option<KeepAlive>,
+    /// Announce and honour window scaling (RFC 7323 §2).
+    pub window_scaling: bool,
+    /// Largest number of out-of-order ranges held for reassembly.
+    pub max_ooo_ranges: usize,
+}
+
+/// RFC 9293 §3.8.4 / RFC 1122 §4.2.3.6 keep-alive timing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeepAlive {
+    /// Idle time before the first probe; MUST-28: default no less than two hours.
+    pub idle: Duration,
+    pub interval: Duration,
+    pub count: u32,
+}
+
+impl Default for KeepAlive {
+    fn default() -> Self {
+        KeepAlive {
+            idle: Duration::from_secs(7200),
+            interval: Duration::from_secs(75),
+            count: 9,
+        }
+    }
+}
+
+impl Default for TcpConfig {
+    fn default() -> Self {
+        TcpConfig {
+            mss: 0,
+            send_buffer: 256 * 1024,
+            recv_buffer: 256 * 1024,
+            initial_rto: Duration::from_secs(1),
+            min_rto: Duration::from_millis(200),
+            max_rto: Duration::from_secs(120),
+            msl: Duration::from_secs(30),
+            r1: 3,
+            r2: 15,
+            syn_retries: 7,
+            nagle: true,
+            delayed_ack: Duration::from_millis(40),
+            keepalive: None,
+            window_scaling: true,
+            max_ooo_ranges: 32,
+        }
+    }
+}
+
+impl TcpConfig {
+    pub fn time_wait(&self) -> Duration {
+        self.msl * 2
+    }
+}

@@ -1,0 +1,293 @@
+//! Segment generation: SYN, data (with Nagle and sender silly-window avoidance), FIN, ACKs,
+//! retransmissions and probes. The stack calls `poll_segment` until it returns `None`.
+
+use super::congestion::CongestionControl;
+use super::state::State;
+use super::tcb::{AckUrgency, Tcb};
+use crate::seq::SeqNum;
+use crate::time::{Duration, Instant};
+use crate::wire::tcp::{TcpFlags, TcpOptions, TcpRepr};
+
+/// One segment to send: header fields, plus which bytes of the send buffer are its payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    pub repr: TcpRepr,
+    /// Offset of the payload in the send buffer (see [`Tcb::copy_payload`]).
+    pub payload_offset: usize,
+    pub payload_len: usize,
+}
+
+/// Longest interval between zero-window probes (Linux: TCP_RTO_MAX caps it the same way).
+const MAX_PERSIST: Duration = Duration::from_secs(60);
+
+impl Tcb {
+    /// Copies `len` payload bytes from `offset` of the send buffer into `dst`.
+    pub fn copy_payload(&self, offset: usize, dst: &mut [u8]) -> usize {
+        self.send_buf.read_at(offset, dst)
+    }
+
+    /// The next segment this connection wants to send, if any.
+    pub fn poll_segment(&mut self, now: Instant) -> Option<Outgoing> {
+        match self.state {
+            State::Closed(_) => None,
+            State::SynSent | State::SynReceived { .. } => {
+                if self.snd_nxt == self.iss {
+                    Some(self.send_syn(now))
+                } else {
+                    None
+                }
+            }
+            State::TimeWait { .. } => self.pure_ack_if_due(),
+            State::Established
+            | State::FinWait1
+            | State::FinWait2
+            | State::CloseWait
+            | State::Closing
+            | State::LastAck => self
+                .poll_keepalive()
+                .or_else(|| self.poll_retransmit_one(now))
+                .or_else(|| self.poll_probe(now))
+                .or_else(|| self.poll_data(now))
+                .or_else(|| self.pure_ack_if_due()),
+        }
+    }
+
+    fn header(&mut self, seq: SeqNum, flags: TcpFlags) -> TcpRepr {
+        let has_ack = flags.ack();
+        let window = if flags.syn() {
+            // RFC 7323 §2.2: the window in a SYN is never scaled.
+            self.receive_window().min(0xFFFF) as u16
+        } else {
+            self.advertise_window()
+        };
+        if has_ack {
+            self.ack = AckUrgency::None;
+            self.unacked_bytes = 0;
+        }
+        self.stats.segments_sent += 1;
+        TcpRepr {
+            src_port: self.local.port(),
+            dst_port: self.remote.port(),
+            seq,
+            ack: if has_ack { self.rcv_nxt } else { SeqNum(0) },
+            flags,
+            window,
+            urgent: 0,
+            options: TcpOptions::default(),
+        }
+    }
+
+    /// Receiver SWS avoidance (RFC 9293 §3.8.6.2.2, MUST-39): move the right edge only by at least
+    /// min(buffer/2, MSS); never move it left.
+    fn advertise_window(&mut self) -> u16 {
+        let potential = self.rcv_nxt + self.receive_window();
+        let threshold = (self.recv_buf.capacity() as u32 / 2).min(self.mss).max(1);
+        let edge = if potential.gt(self.rcv_adv) && potential - self.rcv_adv >= threshold {
+            potential
+        } else {
+            self.rcv_adv.max(self.rcv_nxt)
+        };
+        let field = ((edge - self.rcv_nxt) >> self.rcv_wscale).min(0xFFFF);
+        let advertised = self.rcv_nxt + (field << self.rcv_wscale);
+        if advertised.gt(self.rcv_adv) {
+            self.rcv_adv = advertised;
+        }
+        field as u16
+    }
+
+    /// SYN (active open) or SYN,ACK (passive or simultaneous open), with our options.
+    fn send_syn(&mut self, now: Instant) -> Outgoing {
+        let mut flags = TcpFlags::SYN;
+        if let State::SynReceived { .. } = self.state {
+            flags |= TcpFlags::ACK;
+        }
+        let retransmission = self.snd_max.gt(self.iss);
+        let mut repr = self.header(self.iss, flags);
+        repr.options.mss = Some(self.our_mss);
+        if self.offer_wscale {
+            repr.options.window_scale = Some(self.rcv_wscale);
+        }
+        self.consumed(now, self.iss, 1, retransmission);
+        Outgoing {
+            repr,
+            payload_offset: 0,
+            payload_len: 0,
+        }
+    }
+
+    /// Bookkeeping after a segment that occupies sequence space left at `seq`.
+    fn consumed(&mut self, now: Instant, seq: SeqNum, seq_len: u32, retransmission: bool) {
+        let end = seq + seq_len;
+        if self.snd_nxt.lt(end) {
+            self.snd_nxt = end;
+        }
+        if self.snd_max.lt(end) {
+            self.snd_max = end;
+        }
+        if retransmission {
+            self.stats.retransmissions += 1;
+            // Karn (MUST-18): no RTT sample from a retransmitted segment.
+            self.rtt.cancel_timing();
+        } else {
+            self.rtt.start_timing(end, now);
+        }
+        if self.rtx_deadline.is_none() {
+            self.rtx_deadline = Some(now + self.rtt.rto());
+        }
+    }
+
+    /// A segment of up to one MSS starting at `seq`, FIN included if it reaches the end.
+    fn data_segment(&mut self, now: Instant, seq: SeqNum, max_len: u32, push: bool) -> Outgoing {
+        let offset = (seq - self.buf_seq) as usize;
+        let avail = self.send_buf.len().saturating_sub(offset);
+        let len = avail.min(max_len as usize);
+        let mut flags = TcpFlags::ACK;
+        let fin = self.fin_queued && offset + len == self.send_buf.len() && self.fin_allowed();
+        if fin {
+            flags |= TcpFlags::FIN;
+        }
+        // MUST-61 (PSH on the last segment of a write): we push whenever the queue empties.
+        if len > 0 && (push || offset + len == self.send_buf.len()) {
+            flags |= TcpFlags::PSH;
+        }
+        let retransmission = seq.lt(self.snd_max);
+        let repr = self.header(seq, flags);
+        let seq_len = len as u32 + u32::from(fin);
+        if seq_len > 0 {
+            self.consumed(now, seq, seq_len, retransmission);
+        }
+        if !retransmission {
+            self.stats.bytes_sent += len as u64;
+        }
+        Outgoing {
+            repr,
+            payload_offset: offset,
+            payload_len: len,
+        }
+    }
+
+    /// Our FIN may go out in the closing states only (the user's CLOSE moved us there).
+    fn fin_allowed(&self) -> bool {
+        match self.state {
+            State::FinWait1 | State::Closing | State::LastAck => true,
+            State::SynSent
+            | State::SynReceived { .. }
+            | State::Established
+            | State::FinWait2
+            | State::CloseWait
+            | State::TimeWait { .. }
+            | State::Closed(_) => false,
+        }
+    }
+
+    /// RFC 5681 §3.2 / RFC 6582: resend the first unacknowledged segment.
+    fn poll_retransmit_one(&mut self, now: Instant) -> Option<Outgoing> {
+        if !self.rexmit_one {
+            return None;
+        }
+        self.rexmit_one = false;
+        if self.snd_una == self.snd_max {
+            return None;
+        }
+        Some(self.data_segment(now, self.snd_una, self.mss, false))
+    }
+
+    /// Zero-window probe (RFC 9293 §3.8.6.1, MUST-35..37) or the SWS override timeout: send what
+    /// fits, at least one byte, ignoring the window.
+    fn poll_probe(&mut self, now: Instant) -> Option<Outgoing> {
+        if !self.probe_pending {
+            return None;
+        }
+        self.probe_pending = false;
+        let unsent = self.fin_seq() - self.snd_una;
+        if unsent == 0 {
+            return None;
+        }
+        let room = self.send_room();
+        let len = room.max(1).min(self.mss);
+        let seg = self.data_segment(now, self.snd_una, len, true);
+        // Probes are paced by the persist timer, not the retransmission timer (MUST-36: they do
+        // not count against R2).
+        if room == 0 {
+            self.rtx_deadline = None;
+            self.arm_persist(now);
+        }
+        Some(seg)
+    }
+
+    /// Usable window: min(SND.WND, cwnd) minus what is in flight.
+    fn send_room(&self) -> u32 {
+        let wnd = self.snd_wnd.min(self.cc.cwnd());
+        let edge = self.snd_una + wnd;
+        if edge.gt(self.snd_nxt) {
+            edge - self.snd_nxt
+        } else {
+            0
+        }
+    }
+
+    fn arm_persist(&mut self, now: Instant) {
+        let base = self.rtt.rto();
+        let interval = base
+            .saturating_mul(1u32 << self.persist_backoff.min(10))
+            .min(MAX_PERSIST);
+        self.persist_deadline = Some(now + interval);
+    }
+
+    /// New data (and FIN). Nagle (RFC 9293 §3.7.4) and sender SWS avoidance (§3.8.6.2.1, MUST-38).
+    fn poll_data(&mut self, now: Instant) -> Option<Outgoing> {
+        let data_end = self.fin_seq();
+        if self.snd_nxt.lt(data_end) {
+            let avail = data_end - self.snd_nxt;
+            let room = self.send_room();
+            let len = avail.min(room).min(self.mss);
+            let in_flight = self.snd_max.gt(self.snd_una);
+            let retransmission = self.snd_nxt.lt(self.snd_max);
+            let send = len > 0
+                && (len == self.mss
+                    || retransmission
+                    || (len == avail && (!self.nagle || !in_flight || self.fin_queued))
+                    || (self.max_snd_wnd > 0 && len >= self.max_snd_wnd / 2));
+            if send {
+                return Some(self.data_segment(now, self.snd_nxt, len, false));
+            }
+            // Blocked by the window with nothing in flight: the persist timer will probe.
+            if !in_flight && self.persist_deadline.is_none() {
+                self.arm_persist(now);
+            }
+            return None;
+        }
+        if self.fin_queued && self.snd_nxt == data_end && self.fin_allowed() {
+            return Some(self.data_segment(now, data_end, 0, false));
+        }
+        None
+    }
+
+    fn pure_ack_if_due(&mut self) -> Option<Outgoing> {
+        if self.ack != AckUrgency::Now {
+            return None;
+        }
+        let seq = self.snd_nxt;
+        let repr = self.header(seq, TcpFlags::ACK);
+        Some(Outgoing {
+            repr,
+            payload_offset: 0,
+            payload_len: 0,
+        })
+    }
+
+    /// Keep-alive probe (RFC 9293 §3.8.4): SEG.SEQ = SND.NXT - 1, no data (SHLD-?: Linux does the same).
+    fn poll_keepalive(&mut self) -> Option<Outgoing> {
+        if !self.keepalive_pending {
+            return None;
+        }
+        self.keepalive_pending = false;
+        let seq = self.snd_una - 1u32;
+        let repr = self.header(seq, TcpFlags::ACK);
+        Some(Outgoing {
+            repr,
+            payload_offset: 0,
+            payload_len: 0,
+        })
+    }
+}

@@ -1,0 +1,229 @@
+//! The connection table: connections by 4-tuple (O(1) hash lookup), listeners by port, the timer
+//! heap (one live entry per connection, stale entries skipped lazily) and the queue of
+//! connections that may have segments to send. Nothing here scans all connections.
+
+use core::cmp::Reverse;
+use core::hash::BuildHasher;
+use core::net::SocketAddrV4;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::hash::Hasher;
+
+use super::isn::key_from_seed;
+use super::tcb::{Notify, Tcb};
+use crate::slab::{Key, Slab};
+use crate::time::Instant;
+
+/// A connection, as the application names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TcpHandle(pub(crate) Key);
+
+/// A listening socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ListenerHandle(pub(crate) Key);
+
+/// (local, remote): one connection per pair (RFC 9293 §3.3.2).
+pub type FourTuple = (SocketAddrV4, SocketAddrV4);
+
+/// SipHash-1-3 keyed from the stack's seed: deterministic, and not predictable by a peer that
+/// does not know the seed (no OS randomness, so the protocol crate stays free of I/O).
+#[derive(Clone, Debug)]
+pub struct SeededState {
+    key: [u64; 2],
+}
+
+impl BuildHasher for SeededState {
+    type Hasher = DefaultHasher;
+    fn build_hasher(&self) -> DefaultHasher {
+        let mut h = DefaultHasher::new();
+        h.write_u64(self.key[0]);
+        h.write_u64(self.key[1]);
+        h
+    }
+}
+
+#[derive(Debug)]
+pub struct Conn {
+    pub tcb: Tcb,
+    /// Set while a passively opened connection waits to be accepted.
+    pub listener: Option<ListenerHandle>,
+    /// Already in the ready queue.
+    pub ready: bool,
+    /// Deadline of this connection's live heap entry.
+    pub timer: Option<Instant>,
+    /// Readable/writable events queued and not yet polled (coalescing).
+    pub queued: Notify,
+}
+
+#[derive(Debug)]
+pub struct Listener {
+    pub local: SocketAddrV4,
+    pub backlog: usize,
+    /// Connections in SYN-RECEIVED (or established, not yet accepted) owned by this listener.
+    pub pending: usize,
+    pub accept_queue: VecDeque<TcpHandle>,
+}
+
+#[derive(Debug)]
+pub struct ConnTable {
+    pub conns: Slab<Conn>,
+    pub by_tuple: HashMap<FourTuple, TcpHandle, SeededState>,
+    pub listeners: Slab<Listener>,
+    pub by_port: HashMap<u16, ListenerHandle, SeededState>,
+    timers: BinaryHeap<Reverse<(Instant, Key)>>,
+    ready: VecDeque<TcpHandle>,
+    port_hint: u32,
+}
+
+/// RFC 6335 §6 dynamic ports, the range RFC 6056 recommends.
+pub const EPHEMERAL_FIRST: u16 = 49152;
+pub const EPHEMERAL_LAST: u16 = 65535;
+
+impl ConnTable {
+    pub fn new(seed: u64) -> Self {
+        let key = key_from_seed(seed ^ 0x7461_626c_655f_6b65);
+        let state = SeededState { key };
+        ConnTable {
+            conns: Slab::default(),
+            by_tuple: HashMap::with_hasher(state.clone()),
+            listeners: Slab::default(),
+            by_port: HashMap::with_hasher(state),
+            timers: BinaryHeap::new(),
+            ready: VecDeque::new(),
+            port_hint: (key[0] as u32) % u32::from(EPHEMERAL_LAST - EPHEMERAL_FIRST + 1),
+        }
+    }
+
+    pub fn lookup(&self, local: SocketAddrV4, remote: SocketAddrV4) -> Option<TcpHandle> {
+        self.by_tuple.get(&(local, remote)).copied()
+    }
+
+    pub fn get(&self, h: TcpHandle) -> Option<&Conn> {
+        self.conns.get(h.0)
+    }
+
+    pub fn get_mut(&mut self, h: TcpHandle) -> Option<&mut Conn> {
+        self.conns.get_mut(h.0)
+    }
+
+    pub fn insert(&mut self, tcb: Tcb, listener: Option<ListenerHandle>) -> TcpHandle {
+        let tuple = (tcb.local(), tcb.remote());
+        let h = TcpHandle(self.conns.insert(Conn {
+            tcb,
+            listener,
+            ready: false,
+            timer: None,
+            queued: Notify::default(),
+        }));
+        self.by_tuple.insert(tuple, h);
+        h
+    }
+
+    /// Takes the connection out of the 4-tuple map (it reached CLOSED); the slot stays while the
+    /// application holds the handle.
+    pub fn unlink(&mut self, h: TcpHandle) {
+        if let Some(conn) = self.conns.get(h.0) {
+            let tuple = (conn.tcb.local(), conn.tcb.remote());
+            if self.by_tuple.get(&tuple) == Some(&h) {
+                self.by_tuple.remove(&tuple);
+            }
+        }
+    }
+
+    pub fn free(&mut self, h: TcpHandle) -> Option<Conn> {
+        self.unlink(h);
+        self.conns.remove(h.0)
+    }
+
+    pub fn mark_ready(&mut self, h: TcpHandle) {
+        if let Some(conn) = self.conns.get_mut(h.0)
+            && !conn.ready
+        {
+            conn.ready = true;
+            self.ready.push_back(h);
+        }
+    }
+
+    /// The first connection that may have something to send; it stays queued until `unready`.
+    pub fn peek_ready(&mut self) -> Option<TcpHandle> {
+        while let Some(&h) = self.ready.front() {
+            if self.conns.get(h.0).is_some_and(|c| c.ready) {
+                return Some(h);
+            }
+            self.ready.pop_front();
+        }
+        None
+    }
+
+    pub fn unready(&mut self, h: TcpHandle) {
+        if self.ready.front() == Some(&h) {
+            self.ready.pop_front();
+        }
+        if let Some(conn) = self.conns.get_mut(h.0) {
+            conn.ready = false;
+        }
+    }
+
+    /// Makes sure the heap holds an entry no later than the connection's next deadline.
+    pub fn schedule(&mut self, h: TcpHandle) {
+        let Some(conn) = self.conns.get_mut(h.0) else {
+            return;
+        };
+        let Some(t) = conn.tcb.poll_timeout() else {
+            return;
+        };
+        if conn.timer.is_none_or(|cur| t < cur) {
+            conn.timer = Some(t);
+            self.timers.push(Reverse((t, h.0)));
+        }
+    }
+
+    /// Earliest live deadline (stale heap entries are discarded on the way).
+    pub fn next_deadline(&mut self) -> Option<Instant> {
+        while let Some(&Reverse((t, key))) = self.timers.peek() {
+            match self.conns.get(key) {
+                Some(conn) if conn.timer == Some(t) => return Some(t),
+                _ => {
+                    self.timers.pop();
+                }
+            }
+        }
+        None
+    }
+
+    /// Pops one connection whose timer is due at `now`.
+    pub fn pop_due(&mut self, now: Instant) -> Option<TcpHandle> {
+        while let Some(t) = self.next_deadline() {
+            if t > now {
+                return None;
+            }
+            let Some(Reverse((_, key))) = self.timers.pop() else {
+                return None;
+            };
+            if let Some(conn) = self.conns.get_mut(key) {
+                conn.timer = None;
+                return Some(TcpHandle(key));
+            }
+        }
+        None
+    }
+
+    /// RFC 6056 §3.3.1-style selection: start from a seeded point, probe sequentially; a port is
+    /// free for this remote if no connection (TIME-WAIT included) or listener uses it.
+    pub fn ephemeral_port(
+        &mut self,
+        local_ip: core::net::Ipv4Addr,
+        remote: SocketAddrV4,
+    ) -> Option<u16> {
+        let range = u32::from(EPHEMERAL_LAST - EPHEMERAL_FIRST) + 1;
+        for i in 0..range {
+            let port = EPHEMERAL_FIRST + ((self.port_hint + i) % range) as u16;
+            let local = SocketAddrV4::new(local_ip, port);
+            if !self.by_port.contains_key(&port) && !self.by_tuple.contains_key(&(local, remote)) {
+                self.port_hint = self.port_hint.wrapping_add(i + 1);
+                return Some(port);
+            }
+        }
+        None
+    }
+}
