@@ -7,11 +7,14 @@
 pub mod error;
 pub mod impairments;
 pub mod ladder;
+pub mod ladder_trace;
 mod link;
 pub mod network;
 pub mod node;
+pub mod pair;
 mod queue;
 pub mod rng;
+pub mod stack_node;
 pub mod stats;
 pub mod trace;
 
@@ -19,6 +22,7 @@ pub use error::LinkError;
 pub use impairments::{ImpairmentError, Impairments, LinkConfig};
 pub use network::Network;
 pub use node::{HostId, Node};
+pub use pair::Pair;
 pub use rng::SimRng;
 pub use stats::LinkStats;
 pub use trace::{LossReason, SimEvent, SimRecord};

@@ -218,7 +218,12 @@ impl Tcb {
 
         // Sixth: the URG bit. Urgent data is delivered inline; the pointer is not signalled (CONFORMANCE.md).
         // Seventh and eighth: segment text and FIN.
-        self.receive_text_and_fin(now, seg, seg.seq, payload);
+        if self.receive_text_and_fin(now, seg, seg.seq, payload) {
+            return Reply::Rst {
+                seq: self.rst_seq(),
+                ack: Some(self.rcv_nxt),
+            };
+        }
         Reply::None
     }
 
@@ -348,20 +353,21 @@ impl Tcb {
     }
 
     /// Seventh (text) and eighth (FIN) steps. `data_seq` is the sequence number of `payload[0]`.
+    /// Returns true if the connection was aborted and a RST must be sent.
     fn receive_text_and_fin(
         &mut self,
         now: Instant,
         seg: &TcpRepr,
         data_seq: SeqNum,
         payload: &[u8],
-    ) {
+    ) -> bool {
         let mut fin = seg.flags.fin();
         if !payload.is_empty() && self.state.accepts_data() {
             if !self.owned {
                 // Data for a connection the application has closed: nobody will read it (Linux
                 // answers with a reset; RFC 9293 §3.10.7.4 leaves it to the implementation).
                 self.abort_with(CloseReason::Aborted);
-                return;
+                return true;
             }
             fin = self.accept_text(now, data_seq, payload, fin);
         } else if !payload.is_empty() {
@@ -392,6 +398,7 @@ impl Tcb {
             self.pending_fin = None;
             self.process_fin(now);
         }
+        false
     }
 
     /// Places text in the receive buffer; returns whether the FIN bit still applies (it does not if
