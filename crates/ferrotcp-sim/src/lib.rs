@@ -14,6 +14,7 @@ pub mod node;
 pub mod pair;
 mod queue;
 pub mod rng;
+pub mod scenario;
 pub mod stack_node;
 pub mod stats;
 pub mod trace;

@@ -267,7 +267,10 @@ impl Tcb {
         if self.ack != AckUrgency::Now {
             return None;
         }
-        let seq = self.snd_nxt;
+        // SND.NXT of the RFC's model: after a timeout we resend from SND.UNA but the peer may
+        // hold everything up to SND.MAX; an ACK below its RCV.NXT would be unacceptable there
+        // and draw an ACK back, forever.
+        let seq = self.snd_max;
         let repr = self.header(seq, TcpFlags::ACK);
         Some(Outgoing {
             repr,

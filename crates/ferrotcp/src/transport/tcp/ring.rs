@@ -84,10 +84,9 @@ impl Ring {
     pub fn consume(&mut self, n: usize) {
         let n = n.min(self.len);
         self.head = self.index(n);
+        // The head is not reset when the ring empties: out-of-order bytes may already sit
+        // past the end, at positions relative to head + len.
         self.len -= n;
-        if self.len == 0 {
-            self.head = 0;
-        }
     }
 
     /// Copies out and removes up to `dst.len()` bytes.
@@ -126,5 +125,19 @@ mod tests {
         assert_eq!(r.dequeue(&mut out), 6);
         assert_eq!(&out, b"abcxyz");
         assert_eq!(r.write_unallocated(7, b"toolong"), 1);
+    }
+
+    #[test]
+    fn emptying_keeps_out_of_order_bytes_in_place() {
+        let mut r = Ring::new(8);
+        r.enqueue(b"ab");
+        r.write_unallocated(2, b"zz");
+        let mut out = [0u8; 2];
+        r.dequeue(&mut out);
+        r.write_unallocated(0, b"xy");
+        r.commit(4);
+        let mut all = [0u8; 4];
+        assert_eq!(r.dequeue(&mut all), 4);
+        assert_eq!(&all, b"xyzz");
     }
 }

@@ -249,10 +249,6 @@ impl Tcb {
         self.state.name()
     }
 
-    pub(super) fn state_data(&self) -> State {
-        self.state
-    }
-
     pub fn local(&self) -> SocketAddrV4 {
         self.local
     }

@@ -1,0 +1,4 @@
+//! Ready-made scenarios over the two-host [`Pair`](crate::Pair).
+
+pub mod echo;
+pub mod pattern;
