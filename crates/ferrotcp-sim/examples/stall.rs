@@ -10,6 +10,14 @@ fn main() {
     let mut p = EchoParams::new(bytes, seed);
     p.link.loss = loss;
     p.trace = true;
+    p.link.reorder = 0.02;
+    p.link.reorder_delay = ferrotcp::time::Duration::from_millis(15);
+    p.link.duplicate = 0.01;
+    p.link.jitter = ferrotcp::time::Duration::from_millis(2);
+    p.link.corrupt = std::env::var("CORRUPT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
     let o = run_echo(&p);
     let items = ladder_items(
         o.pair.net.trace(),

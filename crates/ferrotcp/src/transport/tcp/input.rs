@@ -132,8 +132,11 @@ impl Tcb {
             return Reply::None;
         }
 
-        // First: check sequence number.
-        if !self.acceptable(seg.seq, seg_len, rcv_wnd) {
+        // First: check sequence number. "If the RCV.WND is zero, no segments will be acceptable,
+        // but special allowance should be made to accept valid ACKs, URGs, and RSTs": a segment
+        // starting exactly at RCV.NXT is processed for its control fields, its text dropped.
+        let zero_window_allowance = rcv_wnd == 0 && seg.seq == self.rcv_nxt;
+        if !zero_window_allowance && !self.acceptable(seg.seq, seg_len, rcv_wnd) {
             // TIME-WAIT: a retransmitted FIN means our last ACK was lost; re-ACK and restart 2·MSL.
             if let State::TimeWait { .. } = self.state
                 && flags.fin()
@@ -148,6 +151,7 @@ impl Tcb {
         }
         self.last_recv = now;
         self.keepalive_probes = 0;
+        self.unanswered_probes = 0;
 
         // Second: check the RST bit (with RFC 5961 §3.2's exact-match rule, adopted by §3.10.7.4).
         if flags.rst() {
@@ -218,6 +222,11 @@ impl Tcb {
 
         // Sixth: the URG bit. Urgent data is delivered inline; the pointer is not signalled (CONFORMANCE.md).
         // Seventh and eighth: segment text and FIN.
+        if zero_window_allowance && seg_len > 0 {
+            // The text (and any FIN) lies outside the closed window: acknowledge, do not take it.
+            self.ack = AckUrgency::Now;
+            return Reply::None;
+        }
         if self.receive_text_and_fin(now, seg, seg.seq, payload) {
             return Reply::Rst {
                 seq: self.rst_seq(),
@@ -331,6 +340,11 @@ impl Tcb {
     /// RFC 5681 §3.2 / RFC 6582 §3.2 steps 1–4.
     fn on_duplicate_ack(&mut self) {
         self.stats.dup_acks_received += 1;
+        // With the peer's window closed, repeated ACKs answer our window probes; they say
+        // nothing about loss, and a retransmission would not fit anyway.
+        if self.snd_wnd == 0 {
+            return;
+        }
         self.dup_acks += 1;
         if self.recovery.is_some() {
             self.cc.on_dup_ack_in_recovery(self.mss);

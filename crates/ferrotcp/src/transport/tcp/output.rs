@@ -203,8 +203,10 @@ impl Tcb {
         if unsent == 0 {
             return None;
         }
-        let room = self.send_room();
+        // Room counted from SND.UNA: the probe resends from there.
+        let room = self.snd_wnd.min(self.cc.cwnd());
         let len = room.max(1).min(self.mss);
+        self.unanswered_probes = self.unanswered_probes.saturating_add(1);
         let seg = self.data_segment(now, self.snd_una, len, true);
         // Probes are paced by the persist timer, not the retransmission timer (MUST-36: they do
         // not count against R2).
@@ -263,14 +265,24 @@ impl Tcb {
         None
     }
 
+    /// Sequence number for a segment without data: the RFC's SND.NXT, which after a timeout is
+    /// our SND.MAX (we resend from SND.UNA but the peer may hold everything up to SND.MAX), yet
+    /// never past the right edge of the peer's window, or its acceptability test would discard
+    /// the ACK and answer with one of its own (Linux's tcp_acceptable_seq does the same).
+    pub(super) fn acceptable_seq(&self) -> SeqNum {
+        let wnd_end = self.snd_una + self.snd_wnd;
+        if self.snd_max.le(wnd_end) {
+            self.snd_max
+        } else {
+            wnd_end.max(self.snd_una)
+        }
+    }
+
     fn pure_ack_if_due(&mut self) -> Option<Outgoing> {
         if self.ack != AckUrgency::Now {
             return None;
         }
-        // SND.NXT of the RFC's model: after a timeout we resend from SND.UNA but the peer may
-        // hold everything up to SND.MAX; an ACK below its RCV.NXT would be unacceptable there
-        // and draw an ACK back, forever.
-        let seq = self.snd_max;
+        let seq = self.acceptable_seq();
         let repr = self.header(seq, TcpFlags::ACK);
         Some(Outgoing {
             repr,

@@ -37,6 +37,10 @@ impl RttEstimator {
         self.srtt
     }
 
+    pub fn max_rto(&self) -> Duration {
+        self.max_rto
+    }
+
     pub fn rttvar(&self) -> Duration {
         self.rttvar
     }

@@ -119,6 +119,8 @@ pub struct Tcb {
     pub(super) retries: u32,
     pub(super) keepalive_probes: u32,
     pub(super) persist_backoff: u32,
+    /// Window probes sent since the peer last answered (it is gone after R2 of them).
+    pub(super) unanswered_probes: u32,
     pub(super) dup_acks: u32,
     /// NewReno (RFC 6582): `Some(recover)` while in fast recovery.
     pub(super) recovery: Option<SeqNum>,
@@ -224,6 +226,7 @@ impl Tcb {
             retries: 0,
             keepalive_probes: 0,
             persist_backoff: 0,
+            unanswered_probes: 0,
             dup_acks: 0,
             recovery: None,
             recover: init.iss,

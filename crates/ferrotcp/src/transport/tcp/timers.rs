@@ -82,6 +82,11 @@ impl Tcb {
             && t <= now
         {
             fired(TimerKind::Persist);
+            if self.unanswered_probes > limits.r2 {
+                // MUST-36 keeps us probing only while the receiver answers.
+                self.abort_with(CloseReason::TimedOut);
+                return;
+            }
             self.persist_deadline = None;
             self.persist_backoff = self.persist_backoff.saturating_add(1);
             self.probe_pending = true;
@@ -109,6 +114,19 @@ impl Tcb {
     /// RFC 6298 §5.4–5.7 and RFC 9293 §3.8.3 (R1/R2, MUST-20..23).
     fn on_retransmit_timeout(&mut self, now: Instant, limits: RetryLimits) {
         self.stats.timeouts += 1;
+        // The peer closed its window under data in flight: our retransmissions are window
+        // probes. MUST-36: do not give up while the peer keeps answering (Linux allows the
+        // peer to be silent for up to the maximum RTO before timing out).
+        if self.snd_wnd == 0
+            && self.state.is_synchronized()
+            && now - self.last_recv <= self.rtt.max_rto()
+        {
+            self.rtt.back_off();
+            self.rtt.cancel_timing();
+            self.probe_pending = true;
+            self.rtx_deadline = Some(now + self.rtt.rto());
+            return;
+        }
         let limit = if self.state.is_synchronized() {
             limits.r2
         } else {
