@@ -57,7 +57,7 @@ impl Stack {
                 config.udp_queue_bytes,
                 seed ^ 0x5544_5000,
             ),
-            arp: ArpCache::new(config.arp.clone()),
+            arp: ArpCache::new(config.arp),
             isn: IsnGenerator::new(seed),
             icmp_limiter: TokenBucket::icmp_default(),
             tx_queue: VecDeque::new(),

@@ -197,9 +197,7 @@ impl ConnTable {
             if t > now {
                 return None;
             }
-            let Some(Reverse((_, key))) = self.timers.pop() else {
-                return None;
-            };
+            let Reverse((_, key)) = self.timers.pop()?;
             if let Some(conn) = self.conns.get_mut(key) {
                 conn.timer = None;
                 return Some(TcpHandle(key));

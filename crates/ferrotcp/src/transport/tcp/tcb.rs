@@ -191,7 +191,7 @@ impl Tcb {
         } else {
             0
         };
-        let mss = u32::from(init.our_mss.min(536).max(1));
+        let mss = u32::from(init.our_mss.clamp(1, 536));
         Tcb {
             state,
             local: init.local,
