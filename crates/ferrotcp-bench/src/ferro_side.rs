@@ -4,7 +4,9 @@ use core::net::SocketAddrV4;
 
 use ferrotcp::trace::TcpState;
 use ferrotcp::wire::MacAddr;
-use ferrotcp::{Duration, Instant, ListenerHandle, Stack, StackConfig, TcpConfig, TcpError, TcpHandle};
+use ferrotcp::{
+    Duration, Instant, ListenerHandle, Stack, StackConfig, TcpConfig, TcpError, TcpHandle,
+};
 
 use crate::harness::{BenchResult, Harness, Recv, Side, StackSettings};
 use crate::link::{CLIENT_IP, CLIENT_MAC, IP_MTU, Link, PREFIX_LEN, SERVER_IP, SERVER_MAC};

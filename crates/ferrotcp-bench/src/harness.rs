@@ -39,8 +39,12 @@ pub trait Harness: Sized {
     fn listen(&mut self, port: u16) -> BenchResult<()>;
 
     /// Active open from the client, from `local_port`; `Ok(None)` if that port is still in use.
-    fn connect(&mut self, now: u64, local_port: u16, remote_port: u16)
-    -> BenchResult<Option<Self::Conn>>;
+    fn connect(
+        &mut self,
+        now: u64,
+        local_port: u16,
+        remote_port: u16,
+    ) -> BenchResult<Option<Self::Conn>>;
 
     /// The server's next established connection, if any.
     fn accept(&mut self, now: u64) -> BenchResult<Option<Self::Conn>>;

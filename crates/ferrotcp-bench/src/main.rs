@@ -30,6 +30,14 @@ enum Workload {
     Cycles,
 }
 
+/// Which stacks to run (one alone is for profiling; figures need both).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Stacks {
+    Both,
+    Ferrotcp,
+    Smoltcp,
+}
+
 #[derive(Parser, Debug)]
 #[command(about = "ferrotcp vs smoltcp over an in-memory Ethernet link")]
 struct Args {
@@ -64,6 +72,9 @@ struct Args {
     /// Wall-clock limit per run, seconds (a run over it is reported as a failure).
     #[arg(long, default_value_t = 120)]
     max_wall_secs: u64,
+    /// Run only one stack (for profiling).
+    #[arg(long, value_enum, default_value_t = Stacks::Both)]
+    only: Stacks,
 }
 
 fn main() -> ExitCode {
@@ -91,7 +102,14 @@ fn main() -> ExitCode {
     let pattern = Pattern::new(args.chunk.max(args.msg).max(1));
     let mut figures: Vec<Figure> = Vec::new();
     if matches!(args.workload, Workload::All | Workload::Bulk) {
-        figures.push(run_bulk(&common, args.bytes, args.chunk.max(1), runs, &pattern));
+        figures.push(run_bulk(
+            &common,
+            args.bytes,
+            args.chunk.max(1),
+            runs,
+            args.only,
+            &pattern,
+        ));
     }
     if matches!(args.workload, Workload::All | Workload::Cycles) {
         figures.push(run_cycles(
@@ -100,10 +118,11 @@ fn main() -> ExitCode {
             args.msg,
             args.cycle_gap_us,
             runs,
+            args.only,
             &pattern,
         ));
     }
-    let mut ok = true;
+    let mut ok = args.only == Stacks::Both;
     for f in &figures {
         println!("{}", f.line());
         ok &= f.complete();

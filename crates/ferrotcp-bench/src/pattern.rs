@@ -55,7 +55,11 @@ impl<'a> Verifier<'a> {
     pub fn feed(&mut self, data: &[u8]) {
         if self.first_mismatch.is_none() && data != self.pattern.window(self.received, data.len()) {
             let expect = self.pattern.window(self.received, data.len());
-            let at = data.iter().zip(expect).position(|(a, b)| a != b).unwrap_or(0);
+            let at = data
+                .iter()
+                .zip(expect)
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
             self.first_mismatch = Some(self.received + at as u64);
         }
         self.received += data.len() as u64;

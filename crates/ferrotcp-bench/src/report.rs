@@ -1,6 +1,7 @@
 //! Runs each workload several times per stack, alternating, and turns the best runs into
 //! `figure` lines.
 
+use crate::Stacks;
 use crate::ferro_side::FerroPair;
 use crate::harness::Harness;
 use crate::pattern::Pattern;
@@ -50,10 +51,12 @@ fn best(a: Option<f64>, b: f64) -> Option<f64> {
 /// Runs `one` for both stacks `runs` times, alternating; a stack that fails once is not run again.
 fn alternate(
     runs: u32,
+    only: Stacks,
     mut one: impl FnMut(&'static str, u32, bool) -> Option<f64>,
 ) -> (Option<f64>, Option<f64>) {
     let (mut f, mut s) = (None, None);
-    let (mut f_failed, mut s_failed) = (false, false);
+    let mut f_failed = only == Stacks::Smoltcp;
+    let mut s_failed = only == Stacks::Ferrotcp;
     for run in 1..=runs {
         if !f_failed {
             match one("ferrotcp", run, true) {
@@ -103,9 +106,18 @@ fn bulk_once<H: Harness>(
     }
 }
 
-pub fn run_bulk(c: &Common, bytes: u64, chunk: usize, runs: u32, pattern: &Pattern) -> Figure {
-    println!("# bulk: {bytes} bytes client -> server, {chunk}-byte application reads and writes, data checked");
-    let (f, s) = alternate(runs, |name, run, ferro| {
+pub fn run_bulk(
+    c: &Common,
+    bytes: u64,
+    chunk: usize,
+    runs: u32,
+    only: Stacks,
+    pattern: &Pattern,
+) -> Figure {
+    println!(
+        "# bulk: {bytes} bytes client -> server, {chunk}-byte application reads and writes, data checked"
+    );
+    let (f, s) = alternate(runs, only, |name, run, ferro| {
         if ferro {
             bulk_once::<FerroPair>(c, bytes, chunk, pattern, name, run)
         } else {
@@ -158,13 +170,14 @@ pub fn run_cycles(
     msg: usize,
     gap_us: u64,
     runs: u32,
+    only: Stacks,
     pattern: &Pattern,
 ) -> Figure {
     println!(
         "# cycles: {count} x (connect, {msg} B echo, client closes first, server closes), \
          sequential ports from 49152, {gap_us} µs virtual gap between cycles"
     );
-    let (f, s) = alternate(runs, |name, run, ferro| {
+    let (f, s) = alternate(runs, only, |name, run, ferro| {
         if ferro {
             cycles_once::<FerroPair>(c, count, msg, gap_us, pattern, name, run)
         } else {

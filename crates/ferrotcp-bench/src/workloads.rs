@@ -157,7 +157,9 @@ pub fn bulk<H: Harness>(
     }
     let elapsed = d.started.elapsed();
     if let Some(at) = verifier.first_mismatch {
-        return Err(format!("bulk: received data differs from sent at byte {at}"));
+        return Err(format!(
+            "bulk: received data differs from sent at byte {at}"
+        ));
     }
     if verifier.received != bytes {
         return Err(format!(

@@ -73,6 +73,10 @@ impl Direction {
         }
     }
 
+    pub(crate) fn set_impairments(&mut self, impairments: Impairments) {
+        self.impairments = impairments;
+    }
+
     /// Decides the fate of a `len`-byte frame sent at `now`, updating counters. Random draws
     /// happen in a fixed order (loss, corruption, jitter, reorder, duplicate) for replayability.
     pub(crate) fn admit(&mut self, now: Instant, len: usize) -> Fate {

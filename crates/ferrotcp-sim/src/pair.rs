@@ -25,16 +25,26 @@ pub struct Pair {
 impl Pair {
     /// `seed` drives the link impairments and each stack's own randomness.
     pub fn new(seed: u64, link: LinkConfig, tcp: TcpConfig, trace: bool) -> Pair {
+        Pair::with_config(seed, link, trace, |cfg| cfg.tcp = tcp.clone())
+    }
+
+    /// Like [`Pair::new`], with `adjust` applied to both hosts' configurations.
+    pub fn with_config(
+        seed: u64,
+        link: LinkConfig,
+        trace: bool,
+        adjust: impl Fn(&mut StackConfig),
+    ) -> Pair {
         let mut net = Network::new(seed);
         net.set_tracing(trace);
         let mut client_cfg = StackConfig::new(CLIENT_MAC, CLIENT_IP, 24)
             .with_seed(seed ^ 0xC1)
             .with_trace(trace);
-        client_cfg.tcp = tcp.clone();
+        adjust(&mut client_cfg);
         let mut server_cfg = StackConfig::new(SERVER_MAC, SERVER_IP, 24)
             .with_seed(seed ^ 0x5E)
             .with_trace(trace);
-        server_cfg.tcp = tcp;
+        adjust(&mut server_cfg);
         let client = net.add_host(Stack::new(client_cfg));
         let server = net.add_host(Stack::new(server_cfg));
         // Both ids are fresh and distinct, so linking cannot fail.

@@ -10,6 +10,7 @@ use ferrotcp::time::Instant;
 use ferrotcp::trace::TraceRecord;
 
 use crate::error::LinkError;
+use crate::impairments::Impairments;
 use crate::impairments::LinkConfig;
 use crate::link::Direction;
 use crate::node::{HostId, Node};
@@ -187,6 +188,24 @@ impl<N: Node> Network<N> {
             total += d.stats;
         }
         total
+    }
+
+    /// Changes the impairments of the direction leaving `from` from now on (a cable cut, a
+    /// congested hop); frames already in flight keep their fate.
+    pub fn set_impairments(
+        &mut self,
+        from: HostId,
+        impairments: Impairments,
+    ) -> Result<(), LinkError> {
+        impairments.validate().map_err(LinkError::Impairment)?;
+        let out = self
+            .hosts
+            .get(from.0)
+            .ok_or(LinkError::UnknownHost(from))?
+            .out;
+        let out = out.ok_or(LinkError::UnknownHost(from))?;
+        self.dirs[out].set_impairments(impairments);
+        Ok(())
     }
 
     /// Counters of the direction leaving `from`, if it is linked.
