@@ -51,10 +51,12 @@ pub fn ladder_items(
     right: HostId,
     display: SeqDisplay,
 ) -> Vec<LadderItem> {
-    let mut isn: [Option<u32>; 2] = [None, None];
-    let index = |s: Side| match s {
-        Side::Left => 0,
-        Side::Right => 1,
+    // Initial sequence numbers per (sender, source port, destination port): several connections
+    // between the same hosts each count from their own SYN.
+    let mut isn: HashMap<(Side, u16, u16), u32> = HashMap::new();
+    let other = |s: Side| match s {
+        Side::Left => Side::Right,
+        Side::Right => Side::Left,
     };
     let side = |h: HostId| {
         if h == left {
@@ -76,10 +78,12 @@ pub fn ladder_items(
                     continue;
                 };
                 let flags = seg.repr.flags;
-                let (me, peer) = (index(from), 1 - index(from));
-                if flags.syn() && isn[me].is_none() {
-                    isn[me] = Some(seg.repr.seq.raw());
+                let (sp, dp) = (seg.repr.src_port, seg.repr.dst_port);
+                if flags.syn() {
+                    isn.insert((from, sp, dp), seg.repr.seq.raw());
                 }
+                let me = isn.get(&(from, sp, dp)).copied();
+                let peer = isn.get(&(other(from), dp, sp)).copied();
                 let rel = |v: u32, base: Option<u32>| match (display, base) {
                     (SeqDisplay::Relative, Some(b)) => v.wrapping_sub(b),
                     _ => v,
@@ -90,8 +94,8 @@ pub fn ladder_items(
                     arrived: None,
                     from,
                     flags: flags.to_string(),
-                    seq: rel(seg.repr.seq.raw(), isn[me]),
-                    ack: flags.ack().then_some(rel(seg.repr.ack.raw(), isn[peer])),
+                    seq: rel(seg.repr.seq.raw(), me),
+                    ack: flags.ack().then_some(rel(seg.repr.ack.raw(), peer)),
                     len: seg.payload_len,
                     window: seg.repr.window,
                     note: None,

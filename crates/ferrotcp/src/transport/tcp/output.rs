@@ -30,11 +30,14 @@ impl Tcb {
     pub fn poll_segment(&mut self, now: Instant) -> Option<Outgoing> {
         match self.state {
             State::Closed(_) => None,
-            State::SynSent | State::SynReceived { .. } => {
+            State::SynSent => (self.snd_nxt == self.iss).then(|| self.send_syn(now)),
+            // In a simultaneous open the peer's SYN,ACK is unacceptable here (it repeats the SYN
+            // we already hold) and draws an ACK, which completes the peer's handshake (Figure 8).
+            State::SynReceived { .. } => {
                 if self.snd_nxt == self.iss {
                     Some(self.send_syn(now))
                 } else {
-                    None
+                    self.pure_ack_if_due()
                 }
             }
             State::TimeWait { .. } => self.pure_ack_if_due(),
