@@ -62,10 +62,13 @@ impl StackConfig {
 
     /// MSS we announce: MTU minus the IPv4 and TCP headers (RFC 9293 §3.7.1), unless configured.
     pub fn our_mss(&self) -> u16 {
+        let from_mtu = self.mtu.saturating_sub(40).clamp(1, usize::from(u16::MAX)) as u16;
+        // MUST-67: never more than the MTU allows, whatever is configured.
         if self.tcp.mss != 0 {
-            return self.tcp.mss;
+            self.tcp.mss.min(from_mtu)
+        } else {
+            from_mtu
         }
-        self.mtu.saturating_sub(40).clamp(1, usize::from(u16::MAX)) as u16
     }
 
     pub fn netmask(&self) -> u32 {

@@ -1,6 +1,6 @@
 //! What the stack tells the application.
 
-use crate::transport::tcp::{CloseReason, ListenerHandle, TcpHandle};
+use crate::transport::tcp::{CloseReason, IcmpError, ListenerHandle, TcpHandle};
 use crate::transport::udp::UdpHandle;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,6 +17,9 @@ pub enum Event {
     PeerClosed(TcpHandle),
     /// Retransmissions reached R1 (MUST-20): the path may be failing.
     Stalled(TcpHandle),
+    /// An ICMP error about this connection that does not end it (SHLD-25: the application is
+    /// told of destination unreachable codes 0, 1 and 5).
+    IcmpError(TcpHandle, IcmpError),
     /// The connection is CLOSED, with the reason (MUST-12).
     Closed(TcpHandle, CloseReason),
     /// A UDP socket has a datagram queued.

@@ -6,7 +6,7 @@ use super::{Event, Stack};
 use crate::seq::SeqNum;
 use crate::time::Instant;
 use crate::trace::DropReason;
-use crate::transport::tcp::{Reply, Tcb, TcbInit};
+use crate::transport::tcp::{IcmpError, IcmpOutcome, Reply, Tcb, TcbInit};
 use crate::transport::udp::DeliverOutcome;
 use crate::wire::icmpv4::unreachable_code;
 use crate::wire::{
@@ -108,6 +108,27 @@ impl Stack {
             Err(e) => return self.drop_input(now, drop_reason(e)),
         };
         self.stats.icmp_received += 1;
+        let error = match icmp {
+            Icmpv4Repr::DstUnreachable { code: 4, data } => {
+                // RFC 1191 §4: the next-hop MTU sits in the low 16 bits of the unused word.
+                let mtu = payload
+                    .get(6..8)
+                    .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+                Some((IcmpError::FragmentationNeeded { mtu }, data))
+            }
+            Icmpv4Repr::DstUnreachable { code, data } => Some((IcmpError::Unreachable(code), data)),
+            Icmpv4Repr::TimeExceeded { data, .. } => Some((IcmpError::TimeExceeded, data)),
+            Icmpv4Repr::Other { msg_type: 12, .. } => {
+                // Parameter problem: the quoted packet follows the 8-byte header.
+                payload.get(8..).map(|d| (IcmpError::ParameterProblem, d))
+            }
+            // Source quench (MUST-55) and everything else: silently discarded.
+            _ => None,
+        };
+        if let Some((error, quoted)) = error {
+            self.on_icmp_error(now, error, quoted);
+            return;
+        }
         if let Icmpv4Repr::EchoRequest {
             ident,
             seq_no,
@@ -125,6 +146,42 @@ impl Stack {
             self.send_ipv4(now, ip.src, IpProtocol::Icmp, len, |buf| reply.emit(buf));
             self.stats.icmp_echo_replies += 1;
         }
+    }
+
+    /// MUST-54: hand an ICMP error to the connection whose segment it quotes.
+    fn on_icmp_error(&mut self, now: Instant, error: IcmpError, quoted: &[u8]) {
+        let Some(&vihl) = quoted.first() else { return };
+        let ihl = usize::from(vihl & 0x0f) * 4;
+        let (Some(ip), Some(tcp)) = (quoted.get(..20), quoted.get(ihl..ihl + 8)) else {
+            return;
+        };
+        if vihl >> 4 != 4 || ihl < 20 || ip[9] != 6 {
+            return;
+        }
+        let src = Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]);
+        let dst = Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]);
+        if src != self.config.ipv4 {
+            return;
+        }
+        let local = SocketAddrV4::new(src, u16::from_be_bytes([tcp[0], tcp[1]]));
+        let remote = SocketAddrV4::new(dst, u16::from_be_bytes([tcp[2], tcp[3]]));
+        let seq = SeqNum(u32::from_be_bytes([tcp[4], tcp[5], tcp[6], tcp[7]]));
+        let Some(h) = self.tcp.lookup(local, remote) else {
+            return;
+        };
+        let outcome = match self.tcp.get_mut(h) {
+            Some(conn) => conn.tcb.on_icmp_error(error, seq),
+            None => return,
+        };
+        if outcome == IcmpOutcome::Soft
+            && self
+                .tcp
+                .get(h)
+                .is_some_and(|c| c.listener.is_none() && c.tcb.is_owned())
+        {
+            self.events.push_back(Event::IcmpError(h, error));
+        }
+        self.after_tcb(now, h);
     }
 
     fn on_udp(
@@ -275,6 +332,10 @@ impl Stack {
     }
 
     fn send_icmp_unreachable(&mut self, now: Instant, ip: &Ipv4Repr, packet: &[u8], code: u8) {
+        // RFC 1122 §3.2.2: no ICMP error about a packet from a non-unicast source.
+        if ip.src.is_broadcast() || ip.src.is_multicast() || ip.src.is_unspecified() {
+            return;
+        }
         if !self.icmp_limiter.try_take(now) {
             self.stats.icmp_rate_limited += 1;
             return;

@@ -168,7 +168,7 @@ impl Stack {
             _ => return Err(TcpError::InvalidHandle),
         };
         let (local, remote, seq, ack) = (tcb.local(), tcb.remote(), tcb.rst_seq(), tcb.rcv_nxt());
-        if tcb.close()? {
+        if tcb.close(now)? {
             self.send_rst(now, local, remote, seq, Some(ack));
         }
         self.after_tcb(now, h);
@@ -193,7 +193,7 @@ impl Stack {
             conn.tcb.rcv_nxt(),
         );
         let send_rst = conn.tcb.abort();
-        let _ = conn.tcb.close();
+        let _ = conn.tcb.close(now);
         conn.listener = None;
         if send_rst {
             self.send_rst(now, local, remote, seq, Some(ack));

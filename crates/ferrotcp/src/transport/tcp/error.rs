@@ -15,6 +15,8 @@ pub enum CloseReason {
     TimedOut,
     /// This side aborted (`tcp_abort`, or close with unread data).
     Aborted,
+    /// ICMP said the destination protocol or port is unreachable during the handshake.
+    Unreachable,
 }
 
 impl fmt::Display for CloseReason {
@@ -25,6 +27,7 @@ impl fmt::Display for CloseReason {
             CloseReason::Reset => "connection reset by peer",
             CloseReason::TimedOut => "connection timed out",
             CloseReason::Aborted => "connection aborted locally",
+            CloseReason::Unreachable => "destination unreachable",
         })
     }
 }

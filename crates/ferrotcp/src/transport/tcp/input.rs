@@ -83,7 +83,8 @@ impl Tcb {
         }
         self.irs = seg.seq;
         self.rcv_nxt = seg.seq + 1u32;
-        self.rcv_adv = self.rcv_nxt;
+        // Our SYN offered `syn_window` bytes from here.
+        self.rcv_adv = self.rcv_nxt + self.syn_window;
         self.last_recv = now;
         self.apply_syn_options(&seg.options);
         // The SYN's own window is never scaled (RFC 7323 §2.2).
@@ -96,6 +97,7 @@ impl Tcb {
         }
         if self.snd_una.gt(self.iss) {
             // Our SYN is acknowledged: ESTABLISHED, send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
+            self.on_handshake_complete();
             self.set_state(State::Established);
             self.notify(Notify::CONNECTED);
             if self.fin_queued {
@@ -177,8 +179,14 @@ impl Tcb {
             return Reply::None;
         }
 
-        // Fourth: check the SYN bit (RFC 5961 §4.2 via §3.10.7.4): challenge ACK, drop.
+        // Fourth: check the SYN bit (RFC 5961 §4.2 via §3.10.7.4): challenge ACK, drop. "If the
+        // connection was initiated with a passive OPEN, then return this connection to the
+        // LISTEN state and return."
         if flags.syn() {
+            if let State::SynReceived { from_listen: true } = self.state {
+                self.abort_with(CloseReason::Reset);
+                return Reply::None;
+            }
             self.ack = AckUrgency::Now;
             return Reply::None;
         }
@@ -199,6 +207,7 @@ impl Tcb {
             self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
             self.snd_wl1 = seg.seq;
             self.snd_wl2 = seg.ack;
+            self.on_handshake_complete();
             self.set_state(State::Established);
             self.notify(Notify::CONNECTED);
             if self.fin_queued {
@@ -234,6 +243,15 @@ impl Tcb {
             };
         }
         Reply::None
+    }
+
+    /// RFC 6298 §5.7: "If the timer expires awaiting the ACK of a SYN segment and the TCP
+    /// implementation is using an RTO less than 3 seconds, the RTO MUST be re-initialized to 3
+    /// seconds when data transmission begins".
+    fn on_handshake_complete(&mut self) {
+        if self.syn_timed_out && self.rtt.srtt().is_none() {
+            self.rtt.at_least(crate::time::Duration::from_secs(3));
+        }
     }
 
     /// §3.10.7.4 first step: the four acceptability cases.
@@ -277,12 +295,20 @@ impl Tcb {
             if opened {
                 self.persist_deadline = None;
                 self.persist_backoff = 0;
+                // A probe byte sent into the closed window was most likely dropped: send again
+                // from SND.UNA now that there is room (as BSD does).
+                if self.snd_nxt.gt(self.snd_una) {
+                    self.snd_nxt = self.snd_una;
+                }
             }
         }
 
         let fin_acked = self.fin_queued && self.snd_una == self.fin_seq() + 1u32;
         match self.state {
-            State::FinWait1 if fin_acked => self.set_state(State::FinWait2),
+            State::FinWait1 if fin_acked => {
+                self.set_state(State::FinWait2);
+                self.arm_orphan_timeout(now);
+            }
             State::Closing if fin_acked => self.enter_time_wait(now),
             State::LastAck if fin_acked => self.set_state(State::Closed(CloseReason::Normal)),
             _ => {}
@@ -306,6 +332,7 @@ impl Tcb {
         }
         self.rtt.on_ack(ack, now);
         self.retries = 0;
+        self.persist_backoff = 0;
         self.rtt.reset_backoff();
         self.dup_acks = 0;
         self.loss_recovery_on_ack(acked);
@@ -462,7 +489,11 @@ impl Tcb {
                 self.ack = AckUrgency::Now;
                 return false;
             }
-            // RFC 5681 §4.2: an out-of-order segment draws an immediate (duplicate) ACK.
+            // RFC 5681 §4.2: an out-of-order segment draws an immediate (duplicate) ACK, one per
+            // segment (they tell the sender how many segments left the network).
+            if self.ack == AckUrgency::Now {
+                self.extra_acks = self.extra_acks.saturating_add(1).min(8);
+            }
             self.ack = AckUrgency::Now;
         }
         fin

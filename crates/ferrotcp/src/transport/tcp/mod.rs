@@ -5,6 +5,7 @@ mod assembler;
 pub mod config;
 pub mod congestion;
 pub mod error;
+pub mod icmp;
 mod input;
 pub mod isn;
 mod output;
@@ -17,6 +18,7 @@ mod timers;
 
 pub use config::{KeepAlive, TcpConfig};
 pub use error::{CloseReason, TcpError};
+pub use icmp::{IcmpError, IcmpOutcome};
 pub use input::Reply;
 pub use output::Outgoing;
 pub use table::{ListenerHandle, TcpHandle};

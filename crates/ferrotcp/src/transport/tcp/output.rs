@@ -90,7 +90,12 @@ impl Tcb {
         } else {
             self.rcv_adv.max(self.rcv_nxt)
         };
-        let field = ((edge - self.rcv_nxt) >> self.rcv_wscale).min(0xFFFF);
+        let mut field = ((edge - self.rcv_nxt) >> self.rcv_wscale).min(0xFFFF);
+        if (self.rcv_nxt + (field << self.rcv_wscale)).lt(self.rcv_adv) {
+            // Scaling rounds down; round up instead rather than shrink the window (as Linux).
+            let unit = 1u32 << self.rcv_wscale;
+            field = ((self.rcv_adv - self.rcv_nxt).div_ceil(unit)).min(0xFFFF);
+        }
         let advertised = self.rcv_nxt + (field << self.rcv_wscale);
         if advertised.gt(self.rcv_adv) {
             self.rcv_adv = advertised;
@@ -106,6 +111,14 @@ impl Tcb {
         }
         let retransmission = self.snd_max.gt(self.iss);
         let mut repr = self.header(self.iss, flags);
+        // Remember the edge this offers so later windows never move it left (SHLD-14).
+        self.syn_window = u32::from(repr.window);
+        if flags.ack() {
+            let edge = self.rcv_nxt + self.syn_window;
+            if edge.gt(self.rcv_adv) {
+                self.rcv_adv = edge;
+            }
+        }
         repr.options.mss = Some(self.our_mss);
         if self.offer_wscale {
             repr.options.window_scale = Some(self.rcv_wscale);
@@ -252,7 +265,7 @@ impl Tcb {
                 && (len == self.mss
                     || retransmission
                     || (len == avail && (!self.nagle || !in_flight || self.fin_queued))
-                    || (self.max_snd_wnd > 0 && len >= self.max_snd_wnd / 2));
+                    || (!in_flight && self.max_snd_wnd > 0 && len >= self.max_snd_wnd / 2));
             if send {
                 return Some(self.data_segment(now, self.snd_nxt, len, false));
             }
@@ -260,6 +273,7 @@ impl Tcb {
             if !in_flight && self.persist_deadline.is_none() {
                 self.arm_persist(now);
             }
+            self.ensure_timer(now);
             return None;
         }
         if self.fin_queued && self.snd_nxt == data_end && self.fin_allowed() {
@@ -281,9 +295,32 @@ impl Tcb {
         }
     }
 
+    /// Invariant: anything unacknowledged has a retransmission or persist timer behind it.
+    fn ensure_timer(&mut self, now: Instant) {
+        if self.snd_una != self.snd_max
+            && self.rtx_deadline.is_none()
+            && self.persist_deadline.is_none()
+        {
+            self.rtx_deadline = Some(now + self.rtt.rto());
+        }
+    }
+
     fn pure_ack_if_due(&mut self) -> Option<Outgoing> {
         if self.ack != AckUrgency::Now {
             return None;
+        }
+        if self.extra_acks > 0 {
+            // RFC 5681 §4.2: one duplicate ACK per out-of-order segment, even when several
+            // arrived before we could send.
+            self.extra_acks -= 1;
+            let seq = self.acceptable_seq();
+            let repr = self.header(seq, TcpFlags::ACK);
+            self.ack = AckUrgency::Now;
+            return Some(Outgoing {
+                repr,
+                payload_offset: 0,
+                payload_len: 0,
+            });
         }
         let seq = self.acceptable_seq();
         let repr = self.header(seq, TcpFlags::ACK);

@@ -93,6 +93,11 @@ impl RttEstimator {
         self.backoff = 0;
     }
 
+    /// Raises the base RTO to at least `floor` (RFC 6298 §5.7).
+    pub fn at_least(&mut self, floor: Duration) {
+        self.rto = self.rto.max(floor).min(self.max_rto);
+    }
+
     /// RFC 6298 §5.5: double the RTO.
     pub fn back_off(&mut self) {
         if self.rto() < self.max_rto {

@@ -132,6 +132,15 @@ pub struct Tcb {
     pub(super) keepalive_pending: bool,
     /// In-order bytes received since our last ACK (an ACK for every second full segment, SHLD-19).
     pub(super) unacked_bytes: u32,
+    /// Duplicate ACKs owed beyond the one `ack` stands for.
+    pub(super) extra_acks: u8,
+    /// Our SYN timed out at least once: RFC 6298 §5.7 sets RTO to 3 s when data begins.
+    pub(super) syn_timed_out: bool,
+    /// The window our SYN or SYN,ACK offered (RFC 7323: unscaled).
+    pub(super) syn_window: u32,
+    /// Orphaned FIN-WAIT-2 (the application let go and the peer never sends its FIN): give up
+    /// at this time, like Linux's tcp_fin_timeout.
+    pub(super) fin_wait2_deadline: Option<Instant>,
 
     pub(super) nagle: bool,
     pub(super) notify: Notify,
@@ -234,6 +243,10 @@ impl Tcb {
             probe_pending: false,
             keepalive_pending: false,
             unacked_bytes: 0,
+            extra_acks: 0,
+            syn_timed_out: false,
+            syn_window: 0,
+            fin_wait2_deadline: None,
             nagle: config.nagle,
             notify: Notify::default(),
             want_writable: false,
@@ -425,7 +438,7 @@ impl Tcb {
 
     /// The application lets go of the connection. Like Linux (RFC 2525 §2.17), unread data turns the
     /// close into an abort; returns true if a RST must be sent.
-    pub fn close(&mut self) -> Result<bool, TcpError> {
+    pub fn close(&mut self, now: Instant) -> Result<bool, TcpError> {
         self.owned = false;
         if self.is_closed() {
             return Ok(false);
@@ -434,20 +447,33 @@ impl Tcb {
             return Ok(self.abort());
         }
         self.shutdown()?;
+        self.arm_orphan_timeout(now);
         Ok(false)
+    }
+
+    /// Nobody will read or close this connection any more: if it sits in FIN-WAIT-2 waiting for a
+    /// FIN that may never come, give up after the TIME-WAIT interval (Linux: tcp_fin_timeout).
+    pub(super) fn arm_orphan_timeout(&mut self, now: Instant) {
+        if !self.owned && self.state == State::FinWait2 && self.fin_wait2_deadline.is_none() {
+            self.fin_wait2_deadline = Some(now + self.time_wait);
+        }
     }
 
     /// ABORT (§3.10.5): returns true if a RST must be sent (synchronized states and SYN-RECEIVED).
     pub fn abort(&mut self) -> bool {
+        // §3.10.5: RST in SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1/2 and CLOSE-WAIT; "CLOSING
+        // STATE, LAST-ACK STATE, TIME-WAIT STATE: Respond with 'ok' and delete the TCB".
         let send_rst = match self.state {
-            State::SynSent | State::Closed(_) | State::TimeWait { .. } => false,
+            State::SynSent
+            | State::Closed(_)
+            | State::Closing
+            | State::LastAck
+            | State::TimeWait { .. } => false,
             State::SynReceived { .. }
             | State::Established
             | State::FinWait1
             | State::FinWait2
-            | State::CloseWait
-            | State::Closing
-            | State::LastAck => true,
+            | State::CloseWait => true,
         };
         if !self.is_closed() {
             self.abort_with(CloseReason::Aborted);

@@ -35,6 +35,9 @@ impl Tcb {
         if let State::TimeWait { until } = self.state {
             consider(Some(until));
         }
+        if self.state == State::FinWait2 {
+            consider(self.fin_wait2_deadline);
+        }
         next
     }
 
@@ -67,6 +70,14 @@ impl Tcb {
         {
             fired(TimerKind::TimeWait);
             self.set_state(State::Closed(CloseReason::Normal));
+            return;
+        }
+        if self.state == State::FinWait2
+            && let Some(t) = self.fin_wait2_deadline
+            && t <= now
+        {
+            fired(TimerKind::TimeWait);
+            self.abort_with(CloseReason::TimedOut);
             return;
         }
         if let Some(t) = self.rtx_deadline
@@ -137,6 +148,9 @@ impl Tcb {
             return;
         }
         self.retries += 1;
+        if !self.state.is_synchronized() {
+            self.syn_timed_out = true;
+        }
         if self.retries == limits.r1 && self.state.is_synchronized() {
             self.notify(Notify::STALLED);
         }

@@ -1,0 +1,79 @@
+//! ICMP errors about our own segments (RFC 9293 §3.9.2.2, MUST-54..56; RFC 1191 path MTU;
+//! RFC 5927 validation).
+
+use super::error::CloseReason;
+use super::state::State;
+use super::tcb::Tcb;
+use crate::seq::SeqNum;
+
+/// An ICMP error, reduced to what TCP acts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IcmpError {
+    /// Destination unreachable with this code (0 net, 1 host, 2 protocol, 3 port, 5 source route...).
+    Unreachable(u8),
+    /// Code 4, "fragmentation needed and DF set", with the next-hop MTU (0 if the router did not say).
+    FragmentationNeeded {
+        mtu: u16,
+    },
+    TimeExceeded,
+    ParameterProblem,
+}
+
+/// What the application should hear of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IcmpOutcome {
+    /// Not about a segment in flight (RFC 5927 §4.1): ignored.
+    Ignored,
+    /// Acted on silently (smaller MSS).
+    Handled,
+    /// A soft error: the connection goes on; the application is told (SHLD-25).
+    Soft,
+    /// The connection was aborted.
+    Aborted,
+}
+
+/// RFC 1191 would go to 68; like Linux (min_pmtu 552) we do not go below 512 bytes of payload.
+const MIN_PMTU_MSS: u32 = 512;
+
+impl Tcb {
+    pub fn on_icmp_error(&mut self, error: IcmpError, quoted_seq: SeqNum) -> IcmpOutcome {
+        // RFC 5927 §4.1: only believe errors about data we have sent and not yet had acknowledged.
+        if !quoted_seq.in_window(self.snd_una, self.snd_max) && quoted_seq != self.snd_una {
+            return IcmpOutcome::Ignored;
+        }
+        let handshaking = match self.state {
+            State::SynSent | State::SynReceived { .. } => true,
+            State::Established
+            | State::FinWait1
+            | State::FinWait2
+            | State::CloseWait
+            | State::Closing
+            | State::LastAck
+            | State::TimeWait { .. }
+            | State::Closed(_) => false,
+        };
+        match error {
+            IcmpError::FragmentationNeeded { mtu } => {
+                // MUST-54 / RFC 1191: shrink the segment size and resend what did not fit.
+                let new_mss = u32::from(mtu).saturating_sub(40).max(MIN_PMTU_MSS);
+                if mtu == 0 || new_mss >= self.mss {
+                    return IcmpOutcome::Ignored;
+                }
+                self.mss = new_mss;
+                self.snd_nxt = self.snd_una;
+                IcmpOutcome::Handled
+            }
+            // SHLD-26 says abort on protocol or port unreachable; like Linux we do so only while
+            // the handshake is in progress (later, a forged ICMP would kill a working connection).
+            IcmpError::Unreachable(2 | 3) if handshaking => {
+                self.abort_with(CloseReason::Unreachable);
+                IcmpOutcome::Aborted
+            }
+            // MUST-56: never abort on net/host/source-route unreachable, time exceeded or
+            // parameter problem; these are soft errors the application may want to know about.
+            IcmpError::Unreachable(_) | IcmpError::TimeExceeded | IcmpError::ParameterProblem => {
+                IcmpOutcome::Soft
+            }
+        }
+    }
+}
