@@ -406,3 +406,37 @@ fn closing_with_unread_data_resets_like_linux() {
     step_ms(&mut p, 50);
     assert!(events(p.client()).contains(&Event::Closed(c, CloseReason::Reset)));
 }
+
+#[test]
+fn urgent_data_is_signalled_and_its_extent_reported() {
+    // MUST-30..33, MUST-62: URG and the pointer on the wire; the receiver is told and can ask how
+    // much urgent data is still unread.
+    let mut p = pair(TcpConfig::default());
+    let (c, s) = establish(&mut p);
+    events(p.server());
+    let since = p.net.trace().len();
+    let now = p.net.now();
+    p.client().tcp_send(now, c, b"abc").expect("send");
+    p.client()
+        .tcp_send_urgent(now, c, b"XYZ")
+        .expect("send urgent");
+    step_ms(&mut p, 100);
+    let segs = segments_from(&p, p.client, since);
+    let data = segs
+        .iter()
+        .find(|(_, s)| s.payload_len > 0)
+        .expect("data segment");
+    assert!(data.1.repr.flags.urg());
+    assert_eq!(
+        data.1.repr.urgent, 6,
+        "pointer to the octet after the urgent data"
+    );
+    assert!(events(p.server()).contains(&Event::Urgent(s)));
+    assert_eq!(p.server().tcp_urgent_remaining(s), Ok(Some(6)));
+    let now = p.net.now();
+    let mut buf = [0u8; 4];
+    assert_eq!(p.server().tcp_recv(now, s, &mut buf), Ok(4));
+    assert_eq!(p.server().tcp_urgent_remaining(s), Ok(Some(2)));
+    assert_eq!(p.server().tcp_recv(now, s, &mut buf), Ok(2));
+    assert_eq!(p.server().tcp_urgent_remaining(s), Ok(None));
+}

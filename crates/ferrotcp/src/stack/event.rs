@@ -15,6 +15,8 @@ pub enum Event {
     Writable(TcpHandle),
     /// The peer sent its FIN: no more data will arrive; we may keep sending (half-close).
     PeerClosed(TcpHandle),
+    /// The peer sent urgent data (its urgent pointer advanced; MUST-32).
+    Urgent(TcpHandle),
     /// Retransmissions reached R1 (MUST-20): the path may be failing.
     Stalled(TcpHandle),
     /// An ICMP error about this connection that does not end it (SHLD-25: the application is

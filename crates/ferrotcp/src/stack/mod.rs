@@ -294,6 +294,9 @@ impl Stack {
         if notify.contains(Notify::PEER_CLOSED) && owned {
             self.events.push_back(Event::PeerClosed(h));
         }
+        if notify.contains(Notify::URGENT) && owned {
+            self.events.push_back(Event::Urgent(h));
+        }
         if notify.contains(Notify::STALLED) && owned {
             self.events.push_back(Event::Stalled(h));
         }

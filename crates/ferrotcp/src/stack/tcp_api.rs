@@ -153,6 +153,23 @@ impl Stack {
         result
     }
 
+    /// SEND with the urgent flag (RFC 9293 §3.8.5): the end of `data` becomes the urgent pointer.
+    pub fn tcp_send_urgent(
+        &mut self,
+        now: Instant,
+        h: TcpHandle,
+        data: &[u8],
+    ) -> Result<usize, TcpError> {
+        let n = self.conn_mut(h)?.send_urgent(data)?;
+        self.after_tcb(now, h);
+        Ok(n)
+    }
+
+    /// Urgent bytes still unread (MUST-33), `None` when there are none.
+    pub fn tcp_urgent_remaining(&self, h: TcpHandle) -> Result<Option<usize>, TcpError> {
+        Ok(self.conn(h)?.urgent_remaining())
+    }
+
     /// Half-close: our FIN follows the queued data; we can still receive.
     pub fn tcp_shutdown(&mut self, now: Instant, h: TcpHandle) -> Result<(), TcpError> {
         self.conn_mut(h)?.shutdown()?;

@@ -229,8 +229,8 @@ impl Tcb {
             return Reply::None;
         }
 
-        // Sixth: the URG bit. Urgent data is delivered inline; the pointer is not signalled (CONFORMANCE.md).
-        // Seventh and eighth: segment text and FIN.
+        // Sixth: the URG bit (urgent.rs). Seventh and eighth: segment text and FIN.
+        self.receive_urgent(seg);
         if zero_window_allowance && seg_len > 0 {
             // The text (and any FIN) lies outside the closed window: acknowledge, do not take it.
             self.ack = AckUrgency::Now;
@@ -336,6 +336,7 @@ impl Tcb {
         self.rtt.reset_backoff();
         self.dup_acks = 0;
         self.loss_recovery_on_ack(acked);
+        self.urgent_acked();
         // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, else restart it.
         self.rtx_deadline = if self.snd_una == self.snd_max {
             None

@@ -15,6 +15,7 @@ pub mod state;
 pub mod table;
 mod tcb;
 mod timers;
+mod urgent;
 
 pub use config::{KeepAlive, TcpConfig};
 pub use error::{CloseReason, TcpError};

@@ -167,7 +167,12 @@ impl Tcb {
             flags |= TcpFlags::PSH;
         }
         let retransmission = seq.lt(self.snd_max);
-        let repr = self.header(seq, flags);
+        let urgent = self.urgent_for(seq);
+        if urgent.is_some() {
+            flags |= TcpFlags::URG;
+        }
+        let mut repr = self.header(seq, flags);
+        repr.urgent = urgent.unwrap_or(0);
         let seq_len = len as u32 + u32::from(fin);
         if seq_len > 0 {
             self.consumed(now, seq, seq_len, retransmission);

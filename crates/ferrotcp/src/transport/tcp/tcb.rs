@@ -27,6 +27,8 @@ impl Notify {
     pub const CLOSED: Notify = Notify(16);
     /// R1 reached (MUST-20): the path may be broken; the connection keeps trying until R2.
     pub const STALLED: Notify = Notify(32);
+    /// The peer's urgent pointer advanced (MUST-32).
+    pub const URGENT: Notify = Notify(64);
 
     pub fn contains(self, other: Notify) -> bool {
         self.0 & other.0 == other.0 && other.0 != 0
@@ -134,6 +136,9 @@ pub struct Tcb {
     pub(super) unacked_bytes: u32,
     /// Duplicate ACKs owed beyond the one `ack` stands for.
     pub(super) extra_acks: u8,
+    /// RCV.UP and SND.UP: the urgent pointers, once there have been any.
+    pub(super) rcv_up: Option<SeqNum>,
+    pub(super) snd_up: Option<SeqNum>,
     /// Our SYN timed out at least once: RFC 6298 §5.7 sets RTO to 3 s when data begins.
     pub(super) syn_timed_out: bool,
     /// The window our SYN or SYN,ACK offered (RFC 7323: unscaled).
@@ -244,6 +249,8 @@ impl Tcb {
             keepalive_pending: false,
             unacked_bytes: 0,
             extra_acks: 0,
+            rcv_up: None,
+            snd_up: None,
             syn_timed_out: false,
             syn_window: 0,
             fin_wait2_deadline: None,

@@ -1,0 +1,76 @@
+//! The urgent mechanism (RFC 9293 §3.8.5, MUST-30..33, MUST-62): urgent data travels inline;
+//! the pointer tells the receiver where it ends, and the application is told when it advances.
+//! (RFC 6093 recommends new applications not use it, but a conforming TCP must carry it.)
+
+use super::error::TcpError;
+use super::state::State;
+use super::tcb::{Notify, Tcb};
+use crate::seq::SeqNum;
+use crate::wire::tcp::TcpRepr;
+
+impl Tcb {
+    /// Sixth step of §3.10.7.4: "If the URG bit is set, RCV.UP <- max(RCV.UP,SEG.UP), and signal
+    /// the user that the remote side has urgent data if the urgent pointer (RCV.UP) is in
+    /// advance of the data consumed." MUST-31: the pointer is the octet after the urgent data.
+    pub(super) fn receive_urgent(&mut self, seg: &TcpRepr) {
+        if !seg.flags.urg() || !self.state.accepts_data() || seg.urgent == 0 {
+            return;
+        }
+        let up = seg.seq + u32::from(seg.urgent);
+        let advanced = self.rcv_up.is_none_or(|cur| up.gt(cur));
+        if advanced {
+            self.rcv_up = Some(up);
+            // MUST-32: tell the application whenever the pointer advances.
+            if up.gt(self.read_seq()) {
+                self.notify(Notify::URGENT);
+            }
+        }
+    }
+
+    /// Sequence number of the next byte the application will read.
+    fn read_seq(&self) -> SeqNum {
+        let fin = u32::from(self.state.peer_finished());
+        self.rcv_nxt - (self.recv_buf.len() as u32 + fin)
+    }
+
+    /// MUST-33: how much urgent data remains to be read (`None` when there is none).
+    pub fn urgent_remaining(&self) -> Option<usize> {
+        let up = self.rcv_up?;
+        let read = self.read_seq();
+        up.gt(read).then(|| (up - read) as usize)
+    }
+
+    /// SEND with the URGENT flag (§3.10.2): queues `data` and marks its end as the urgent pointer.
+    pub fn send_urgent(&mut self, data: &[u8]) -> Result<usize, TcpError> {
+        let n = self.send(data)?;
+        self.snd_up = Some(self.buf_seq + self.send_buf.len());
+        Ok(n)
+    }
+
+    /// MUST-62 / §3.8.5: segments sent before the urgent pointer carry URG and the offset to it.
+    pub(super) fn urgent_for(&self, seq: SeqNum) -> Option<u16> {
+        let up = self.snd_up?;
+        if !up.gt(seq)
+            || !matches!(
+                self.state,
+                State::Established
+                    | State::CloseWait
+                    | State::FinWait1
+                    | State::LastAck
+                    | State::Closing
+            )
+        {
+            return None;
+        }
+        u16::try_from(up - seq).ok()
+    }
+
+    /// Forget the send urgent pointer once everything up to it is acknowledged.
+    pub(super) fn urgent_acked(&mut self) {
+        if let Some(up) = self.snd_up
+            && self.snd_una.ge(up)
+        {
+            self.snd_up = None;
+        }
+    }
+}
