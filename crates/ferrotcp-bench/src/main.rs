@@ -20,7 +20,7 @@ use clap::{Parser, ValueEnum};
 
 use crate::harness::StackSettings;
 use crate::pattern::Pattern;
-use crate::report::{Figure, run_bulk, run_cycles};
+use crate::report::{CyclesSpec, Figure, run_bulk, run_cycles};
 use crate::workloads::Common;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -60,6 +60,9 @@ struct Args {
     /// 10 s TIME-WAIT / gap).
     #[arg(long, default_value_t = 1000)]
     cycle_gap_us: u64,
+    /// cycles: gap for the second figure, `connect_cycles_sparse` (few TIME-WAITs); 0 skips it.
+    #[arg(long, default_value_t = 100_000)]
+    sparse_gap_us: u64,
     /// Send and receive buffer per connection, both stacks, bytes.
     #[arg(long, default_value_t = 256 << 10)]
     buffer: usize,
@@ -112,15 +115,19 @@ fn main() -> ExitCode {
         ));
     }
     if matches!(args.workload, Workload::All | Workload::Cycles) {
-        figures.push(run_cycles(
-            &common,
-            args.cycles,
-            args.msg,
-            args.cycle_gap_us,
-            runs,
-            args.only,
-            &pattern,
-        ));
+        let mut variants = vec![("connect_cycles", args.cycle_gap_us)];
+        if args.sparse_gap_us > 0 {
+            variants.push(("connect_cycles_sparse", args.sparse_gap_us));
+        }
+        for (name, gap_us) in variants {
+            let spec = CyclesSpec {
+                name,
+                count: args.cycles,
+                msg: args.msg,
+                gap_us,
+            };
+            figures.push(run_cycles(&common, &spec, runs, args.only, &pattern));
+        }
     }
     let mut ok = args.only == Stacks::Both;
     for f in &figures {

@@ -132,22 +132,29 @@ pub fn run_bulk(
     }
 }
 
+/// One `cycles` figure: its name and parameters.
+pub struct CyclesSpec {
+    pub name: &'static str,
+    pub count: u64,
+    pub msg: usize,
+    pub gap_us: u64,
+}
+
 fn cycles_once<H: Harness>(
     c: &Common,
-    count: u64,
-    msg: usize,
-    gap_us: u64,
+    spec: &CyclesSpec,
     pattern: &Pattern,
     name: &str,
     run: u32,
 ) -> Option<f64> {
-    match cycles::<H>(c, count, msg, gap_us, pattern) {
+    match cycles::<H>(c, spec.count, spec.msg, spec.gap_us, pattern) {
         Ok(o) => {
             let secs = o.elapsed.as_secs_f64();
             let rate = o.cycles as f64 / secs;
             println!(
-                "# cycles {name} run {run}: {} cycles in {secs:.3} s = {rate:.0} cycles/s; \
+                "# {} {name} run {run}: {} cycles in {secs:.3} s = {rate:.0} cycles/s; \
                  {} iterations, {} frames ({:.1}/cycle), {:.1} s virtual, {} client connections left",
+                spec.name,
                 o.cycles,
                 o.iterations,
                 o.frames,
@@ -158,7 +165,7 @@ fn cycles_once<H: Harness>(
             Some(rate)
         }
         Err(e) => {
-            println!("# ERROR cycles {name} run {run}: {e}");
+            println!("# ERROR {} {name} run {run}: {e}", spec.name);
             None
         }
     }
@@ -166,26 +173,29 @@ fn cycles_once<H: Harness>(
 
 pub fn run_cycles(
     c: &Common,
-    count: u64,
-    msg: usize,
-    gap_us: u64,
+    spec: &CyclesSpec,
     runs: u32,
     only: Stacks,
     pattern: &Pattern,
 ) -> Figure {
     println!(
-        "# cycles: {count} x (connect, {msg} B echo, client closes first, server closes), \
-         sequential ports from 49152, {gap_us} µs virtual gap between cycles"
+        "# {}: {} x (connect, {} B echo, client closes first, server closes), sequential ports \
+         from 49152, {} µs virtual gap between cycles (about {} TIME-WAITs held)",
+        spec.name,
+        spec.count,
+        spec.msg,
+        spec.gap_us,
+        (c.settings.time_wait_us / spec.gap_us.max(1)).min(spec.count)
     );
     let (f, s) = alternate(runs, only, |name, run, ferro| {
         if ferro {
-            cycles_once::<FerroPair>(c, count, msg, gap_us, pattern, name, run)
+            cycles_once::<FerroPair>(c, spec, pattern, name, run)
         } else {
-            cycles_once::<SmolPair>(c, count, msg, gap_us, pattern, name, run)
+            cycles_once::<SmolPair>(c, spec, pattern, name, run)
         }
     });
     Figure {
-        name: "connect_cycles",
+        name: spec.name,
         unit: "cycles/s",
         ferrotcp: f,
         smoltcp: s,

@@ -13,8 +13,20 @@ fn ladder(bytes: usize, loss: f64, seed: u64) -> String {
     p.link.delay = Duration::from_millis(10);
     let o = run_echo(&p);
     assert!(o.intact());
-    let items = ladder_items(o.pair.net.trace(), o.pair.client, o.pair.server, SeqDisplay::Relative);
-    render(&items, &LadderOptions { width: 110, max_segments: Some(40), ..LadderOptions::default() })
+    let items = ladder_items(
+        o.pair.net.trace(),
+        o.pair.client,
+        o.pair.server,
+        SeqDisplay::Relative,
+    );
+    render(
+        &items,
+        &LadderOptions {
+            width: 110,
+            max_segments: Some(40),
+            ..LadderOptions::default()
+        },
+    )
 }
 
 #[test]

@@ -110,9 +110,11 @@ fn data_retransmission_reports_r1_then_closes_at_r2() {
 fn zero_window_is_probed_and_never_gives_up_while_the_receiver_answers() {
     // MUST-35..37 (RFC 9293 §3.8.6.1), SHLD-29/30: probe a zero window with backoff; keep the
     // connection open indefinitely while probes are acknowledged.
-    let mut cfg = TcpConfig::default();
-    cfg.recv_buffer = 16 * 1024;
-    cfg.send_buffer = 64 * 1024;
+    let cfg = TcpConfig {
+        recv_buffer: 16 * 1024,
+        send_buffer: 64 * 1024,
+        ..TcpConfig::default()
+    };
     let mut p = pair(cfg);
     let (c, s) = establish(&mut p);
     let data: Vec<u8> = (0..48 * 1024).map(|i| (i % 251) as u8).collect();

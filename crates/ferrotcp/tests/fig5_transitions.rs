@@ -245,7 +245,6 @@ fn syn_received_back_to_listen_on_rst() {
 /// tcp_validate_incoming's simultaneous-open exception.) An ACK <SEQ=x+1><ACK=Y+1> in reply is
 /// allowed; a SYN or RST is not.
 #[test]
-#[ignore = "stack deviation: Figure 8 SYN,ACK in SYN-RECEIVED draws an ACK but does not establish"]
 fn syn_received_to_established_on_simultaneous_syn_ack_figure_8() {
     let (mut h, c, x) = simultaneous_syn_received();
     h.events();
@@ -263,7 +262,6 @@ fn syn_received_to_established_on_simultaneous_syn_ack_figure_8() {
 /// connection; the listener stays. The peer's ACK of the old SYN,ACK then meets LISTEN, which
 /// answers <SEQ=SEG.ACK><CTL=RST> (§3.10.7.2).
 #[test]
-#[ignore = "stack bug: in-window SYN in passive SYN-RECEIVED draws a challenge ACK instead of returning to LISTEN (RFC 9293 §3.10.7.4 fourth)"]
 fn syn_received_passive_in_window_syn_returns_to_listen() {
     let mut h = Harness::new();
     let lh = h.listen();
@@ -294,7 +292,6 @@ fn syn_received_active_open_rst_refuses() {
 /// send, then form a FIN segment and send it, and enter FIN-WAIT-1 state". Figure 5:
 /// SYN-RCVD --CLOSE/snd FIN--> FIN-WAIT-1.
 #[test]
-#[ignore = "stack bug: CLOSE in SYN-RECEIVED stays in SYN-RECEIVED and sends no FIN (RFC 9293 §3.10.4)"]
 fn syn_received_to_fin_wait_1_on_close() {
     let (mut h, c, x) = simultaneous_syn_received();
     h.stack.tcp_shutdown(h.now, c).expect("shutdown");

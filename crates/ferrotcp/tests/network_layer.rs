@@ -7,7 +7,8 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use ferrotcp::time::{Duration, Instant};
 use ferrotcp::wire::icmpv4::unreachable_code;
 use ferrotcp::wire::{
-    ArpOperation, ArpRepr, EtherType, EthernetRepr, IpProtocol, Icmpv4Repr, Ipv4Repr, MacAddr, UdpRepr,
+    ArpOperation, ArpRepr, EtherType, EthernetRepr, Icmpv4Repr, IpProtocol, Ipv4Repr, MacAddr,
+    UdpRepr,
 };
 use ferrotcp::{Event, Stack, StackConfig};
 
@@ -21,19 +22,33 @@ fn stack() -> Stack {
 }
 
 fn drain(s: &mut Stack, now: Instant) -> Vec<Vec<u8>> {
-    std::iter::from_fn(|| s.poll_transmit(now)).take(10_000).collect()
+    std::iter::from_fn(|| s.poll_transmit(now))
+        .take(10_000)
+        .collect()
 }
 
 fn eth(dst: MacAddr, ethertype: EtherType, payload: &[u8]) -> Vec<u8> {
     let mut f = vec![0u8; 14 + payload.len()];
-    EthernetRepr { src: PEER_MAC, dst, ethertype }.emit(&mut f[..14]);
+    EthernetRepr {
+        src: PEER_MAC,
+        dst,
+        ethertype,
+    }
+    .emit(&mut f[..14]);
     f[14..].copy_from_slice(payload);
     f
 }
 
 fn arp(op: ArpOperation, target_ip: Ipv4Addr, target_mac: MacAddr) -> Vec<u8> {
     let mut a = [0u8; 28];
-    ArpRepr { operation: op, sender_mac: PEER_MAC, sender_ip: PEER, target_mac, target_ip }.emit(&mut a);
+    ArpRepr {
+        operation: op,
+        sender_mac: PEER_MAC,
+        sender_ip: PEER,
+        target_mac,
+        target_ip,
+    }
+    .emit(&mut a);
     eth(MacAddr::BROADCAST, EtherType::Arp, &a)
 }
 
@@ -57,7 +72,11 @@ fn ipv4(dst: Ipv4Addr, protocol: IpProtocol, payload: &[u8]) -> Vec<u8> {
 fn udp(dst_port: u16, data: &[u8]) -> Vec<u8> {
     let mut d = vec![0u8; 8 + data.len()];
     d[8..].copy_from_slice(data);
-    UdpRepr { src_port: 5353, dst_port }.emit(&mut d, PEER, US);
+    UdpRepr {
+        src_port: 5353,
+        dst_port,
+    }
+    .emit(&mut d, PEER, US);
     ipv4(US, IpProtocol::Udp, &d)
 }
 
@@ -71,16 +90,32 @@ fn parse_ip(frame: &[u8]) -> (EthernetRepr, Ipv4Repr, Vec<u8>) {
 fn arp_request_for_our_address_is_answered() {
     // RFC 826: reply with our MAC, addressed to the asker.
     let mut s = stack();
-    s.receive(Instant::ZERO, &arp(ArpOperation::Request, US, MacAddr::ZERO));
+    s.receive(
+        Instant::ZERO,
+        &arp(ArpOperation::Request, US, MacAddr::ZERO),
+    );
     let out = drain(&mut s, Instant::ZERO);
     assert_eq!(out.len(), 1);
     let (e, p) = EthernetRepr::parse(&out[0]).expect("ethernet");
-    assert_eq!((e.dst, e.src, e.ethertype), (PEER_MAC, US_MAC, EtherType::Arp));
+    assert_eq!(
+        (e.dst, e.src, e.ethertype),
+        (PEER_MAC, US_MAC, EtherType::Arp)
+    );
     let a = ArpRepr::parse(p).expect("arp");
     assert_eq!(a.operation, ArpOperation::Reply);
-    assert_eq!((a.sender_mac, a.sender_ip, a.target_mac, a.target_ip), (US_MAC, US, PEER_MAC, PEER));
+    assert_eq!(
+        (a.sender_mac, a.sender_ip, a.target_mac, a.target_ip),
+        (US_MAC, US, PEER_MAC, PEER)
+    );
     // Someone else's address: no answer, counted.
-    s.receive(Instant::ZERO, &arp(ArpOperation::Request, Ipv4Addr::new(192, 0, 2, 9), MacAddr::ZERO));
+    s.receive(
+        Instant::ZERO,
+        &arp(
+            ArpOperation::Request,
+            Ipv4Addr::new(192, 0, 2, 9),
+            MacAddr::ZERO,
+        ),
+    );
     assert!(drain(&mut s, Instant::ZERO).is_empty());
     assert_eq!(s.stats().not_for_us, 1);
 }
@@ -98,14 +133,24 @@ fn packets_wait_for_arp_resolution_in_a_bounded_queue() {
     let (e, p) = EthernetRepr::parse(&out[0]).expect("ethernet");
     assert_eq!((e.dst, e.ethertype), (MacAddr::BROADCAST, EtherType::Arp));
     assert_eq!(ArpRepr::parse(p).expect("arp").target_ip, PEER);
-    assert_eq!(s.stats().arp_queue_full, 4, "16 queued, 4 dropped and counted");
+    assert_eq!(
+        s.stats().arp_queue_full,
+        4,
+        "16 queued, 4 dropped and counted"
+    );
     // The reply releases the queue, in order, addressed to the learned MAC.
-    s.receive(Instant::from_millis(1), &arp(ArpOperation::Reply, US, US_MAC));
+    s.receive(
+        Instant::from_millis(1),
+        &arp(ArpOperation::Reply, US, US_MAC),
+    );
     let out = drain(&mut s, Instant::from_millis(1));
     assert_eq!(out.len(), 16);
     for (i, f) in out.iter().enumerate() {
         let (e, ip, payload) = parse_ip(f);
-        assert_eq!((e.dst, ip.dst, ip.protocol), (PEER_MAC, PEER, IpProtocol::Udp));
+        assert_eq!(
+            (e.dst, ip.dst, ip.protocol),
+            (PEER_MAC, PEER, IpProtocol::Udp)
+        );
         let (_, data) = UdpRepr::parse(&payload, US, PEER).expect("udp");
         assert_eq!(data, [i as u8]);
     }
@@ -115,7 +160,8 @@ fn packets_wait_for_arp_resolution_in_a_bounded_queue() {
 fn unanswered_arp_is_retried_then_queued_packets_dropped() {
     let mut s = stack();
     let u = s.udp_bind(4000).expect("bind");
-    s.udp_send_to(Instant::ZERO, u, SocketAddrV4::new(PEER, 9), b"x").expect("send");
+    s.udp_send_to(Instant::ZERO, u, SocketAddrV4::new(PEER, 9), b"x")
+        .expect("send");
     let mut requests = drain(&mut s, Instant::ZERO).len();
     let mut now = Instant::ZERO;
     for _ in 0..20 {
@@ -133,19 +179,33 @@ fn unanswered_arp_is_retried_then_queued_packets_dropped() {
 fn echo_request_is_answered_with_the_same_data() {
     // RFC 1122 §3.2.2.6.
     let mut s = stack();
-    s.receive(Instant::ZERO, &arp(ArpOperation::Request, US, MacAddr::ZERO));
+    s.receive(
+        Instant::ZERO,
+        &arp(ArpOperation::Request, US, MacAddr::ZERO),
+    );
     drain(&mut s, Instant::ZERO);
-    let req = Icmpv4Repr::EchoRequest { ident: 0x1234, seq_no: 7, data: b"ferrotcp ping" };
+    let req = Icmpv4Repr::EchoRequest {
+        ident: 0x1234,
+        seq_no: 7,
+        data: b"ferrotcp ping",
+    };
     let mut b = vec![0u8; req.buffer_len()];
     req.emit(&mut b);
     s.receive(Instant::ZERO, &ipv4(US, IpProtocol::Icmp, &b));
     let out = drain(&mut s, Instant::ZERO);
     assert_eq!(out.len(), 1);
     let (e, ip, payload) = parse_ip(&out[0]);
-    assert_eq!((e.dst, ip.src, ip.dst, ip.protocol), (PEER_MAC, US, PEER, IpProtocol::Icmp));
+    assert_eq!(
+        (e.dst, ip.src, ip.dst, ip.protocol),
+        (PEER_MAC, US, PEER, IpProtocol::Icmp)
+    );
     assert_eq!(
         Icmpv4Repr::parse(&payload).expect("icmp"),
-        Icmpv4Repr::EchoReply { ident: 0x1234, seq_no: 7, data: b"ferrotcp ping" }
+        Icmpv4Repr::EchoReply {
+            ident: 0x1234,
+            seq_no: 7,
+            data: b"ferrotcp ping"
+        }
     );
     assert_eq!(s.stats().icmp_echo_replies, 1);
 }
@@ -154,7 +214,10 @@ fn echo_request_is_answered_with_the_same_data() {
 fn udp_to_a_closed_port_draws_port_unreachable_rate_limited() {
     // RFC 1122 §4.1.3.1 and §3.2.2 (rate limiting).
     let mut s = stack();
-    s.receive(Instant::ZERO, &arp(ArpOperation::Request, US, MacAddr::ZERO));
+    s.receive(
+        Instant::ZERO,
+        &arp(ArpOperation::Request, US, MacAddr::ZERO),
+    );
     drain(&mut s, Instant::ZERO);
     let dgram = udp(9999, b"anyone?");
     s.receive(Instant::ZERO, &dgram);
@@ -188,7 +251,10 @@ fn udp_datagrams_are_delivered_to_the_bound_socket_with_a_bounded_queue() {
     assert!(matches!(s.poll_event(), Some(Event::UdpReadable(h)) if h == u));
     let mut buf = [0u8; 16];
     let (n, from) = s.udp_recv_from(u, &mut buf).expect("recv");
-    assert_eq!((&buf[..n], from), (&[0u8; 3][..], SocketAddrV4::new(PEER, 5353)));
+    assert_eq!(
+        (&buf[..n], from),
+        (&[0u8; 3][..], SocketAddrV4::new(PEER, 5353))
+    );
     let mut got = 1;
     while s.udp_recv_from(u, &mut buf).is_ok() {
         got += 1;
@@ -221,9 +287,11 @@ fn ipv4_not_for_us_and_malformed_frames_are_dropped_and_counted() {
     let st = s.stats();
     assert_eq!(st.malformed, 2);
     assert_eq!(st.bad_checksum, 1);
-    assert!(drain(&mut s, Instant::ZERO + Duration::from_millis(1)).iter().all(|f| {
-        EthernetRepr::parse(f).is_ok_and(|(e, _)| e.ethertype == EtherType::Arp)
-    }));
+    assert!(
+        drain(&mut s, Instant::ZERO + Duration::from_millis(1))
+            .iter()
+            .all(|f| { EthernetRepr::parse(f).is_ok_and(|(e, _)| e.ethertype == EtherType::Arp) })
+    );
 }
 
 #[test]
@@ -233,8 +301,12 @@ fn ping_reply_goes_through_the_gateway_for_off_link_hosts() {
     let mut s = Stack::new(StackConfig::new(US_MAC, US, 24).with_gateway(gw));
     let u = s.udp_bind(0).expect("ephemeral");
     assert!(s.udp_local_port(u).expect("port") >= 49152);
-    s.udp_send_to(Instant::ZERO, u, SocketAddrV4::new(far, 7), b"x").expect("send");
+    s.udp_send_to(Instant::ZERO, u, SocketAddrV4::new(far, 7), b"x")
+        .expect("send");
     let out = drain(&mut s, Instant::ZERO);
     let a = ArpRepr::parse(&out[0][14..]).expect("arp");
-    assert_eq!(a.target_ip, gw, "the next hop is resolved, not the destination");
+    assert_eq!(
+        a.target_ip, gw,
+        "the next hop is resolved, not the destination"
+    );
 }

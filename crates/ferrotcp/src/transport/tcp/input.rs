@@ -120,7 +120,13 @@ impl Tcb {
     fn on_segment_synchronizing(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) -> Reply {
         let flags = seg.flags;
         let seg_len = seg.seq_len(payload.len()) as u32;
-        let rcv_wnd = self.receive_window();
+        // RCV.WND: what we offered, or more if the buffer has since made room.
+        let offered = if self.rcv_adv.gt(self.rcv_nxt) {
+            self.rcv_adv - self.rcv_nxt
+        } else {
+            0
+        };
+        let rcv_wnd = self.receive_window().max(offered);
 
         // A retransmitted SYN in SYN-RECEIVED means our SYN,ACK was lost: send it again (as Linux does)
         // rather than the bare ACK the acceptability test below would produce.
@@ -131,6 +137,32 @@ impl Tcb {
             && seg.seq == self.irs
         {
             self.snd_nxt = self.iss;
+            return Reply::None;
+        }
+
+        // RFC 9293 Figure 8 (simultaneous open), line 6: the peer's SYN,ACK repeats the SYN we
+        // hold, which the literal acceptability test would reject; its ACK acknowledges our SYN,
+        // so the connection is ESTABLISHED now (Linux makes the same exception).
+        if let State::SynReceived { from_listen: false } = self.state
+            && flags.syn()
+            && flags.ack()
+            && !flags.rst()
+            && seg.seq == self.irs
+            && self.snd_una.lt(seg.ack)
+            && seg.ack.le(self.snd_max)
+        {
+            self.snd_wnd = u32::from(seg.window);
+            self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
+            self.snd_wl1 = seg.seq;
+            self.snd_wl2 = seg.ack;
+            self.process_new_ack(now, seg.ack);
+            self.on_handshake_complete();
+            self.set_state(State::Established);
+            self.notify(Notify::CONNECTED);
+            if self.fin_queued {
+                self.set_state(State::FinWait1);
+            }
+            self.ack = AckUrgency::Now;
             return Reply::None;
         }
 

@@ -41,6 +41,10 @@ impl Tcb {
                 }
             }
             State::TimeWait { .. } => self.pure_ack_if_due(),
+            // Closed straight from SYN-RECEIVED, our SYN still unacknowledged: it goes first.
+            State::FinWait1 | State::LastAck | State::Closing if self.snd_nxt == self.iss => {
+                Some(self.send_syn(now))
+            }
             State::Established
             | State::FinWait1
             | State::FinWait2
@@ -90,12 +94,9 @@ impl Tcb {
         } else {
             self.rcv_adv.max(self.rcv_nxt)
         };
-        let mut field = ((edge - self.rcv_nxt) >> self.rcv_wscale).min(0xFFFF);
-        if (self.rcv_nxt + (field << self.rcv_wscale)).lt(self.rcv_adv) {
-            // Scaling rounds down; round up instead rather than shrink the window (as Linux).
-            let unit = 1u32 << self.rcv_wscale;
-            field = ((self.rcv_adv - self.rcv_nxt).div_ceil(unit)).min(0xFFFF);
-        }
+        // Scaling rounds down, which may pull the edge left by less than 2^shift (RFC 7323 §2.4
+        // allows it); rounding up instead would offer space the buffer does not have.
+        let field = ((edge - self.rcv_nxt) >> self.rcv_wscale).min(0xFFFF);
         let advertised = self.rcv_nxt + (field << self.rcv_wscale);
         if advertised.gt(self.rcv_adv) {
             self.rcv_adv = advertised;
@@ -106,7 +107,7 @@ impl Tcb {
     /// SYN (active open) or SYN,ACK (passive or simultaneous open), with our options.
     fn send_syn(&mut self, now: Instant) -> Outgoing {
         let mut flags = TcpFlags::SYN;
-        if let State::SynReceived { .. } = self.state {
+        if self.state != State::SynSent {
             flags |= TcpFlags::ACK;
         }
         let retransmission = self.snd_max.gt(self.iss);
@@ -210,7 +211,9 @@ impl Tcb {
         if self.snd_una == self.snd_max {
             return None;
         }
-        Some(self.data_segment(now, self.snd_una, self.mss, false))
+        // Never more than the peer's window allows (it may be smaller than a segment).
+        let len = self.mss.min(self.snd_wnd.max(1));
+        Some(self.data_segment(now, self.snd_una, len, false))
     }
 
     /// Zero-window probe (RFC 9293 §3.8.6.1, MUST-35..37) or the SWS override timeout: send what

@@ -424,7 +424,15 @@ impl Tcb {
                 self.abort_with(CloseReason::Aborted);
                 return Ok(());
             }
-            State::SynReceived { .. } => self.fin_queued = true,
+            // "If no SENDs have been issued and there is no pending data to send, then form a FIN
+            // segment and send it, and enter FIN-WAIT-1 state; otherwise, queue for processing
+            // after entering ESTABLISHED state."
+            State::SynReceived { .. } => {
+                self.fin_queued = true;
+                if self.send_buf.is_empty() {
+                    self.set_state(State::FinWait1);
+                }
+            }
             State::Established => {
                 self.fin_queued = true;
                 self.set_state(State::FinWait1);
