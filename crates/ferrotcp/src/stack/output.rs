@@ -55,15 +55,17 @@ impl Stack {
         };
         let hdr = out.repr.header_len();
         let seg_len = hdr + out.payload_len;
-        let mut frame = self.alloc_frame(ETH + IP + seg_len);
+        // Headers are zeroed and written below; the payload is appended, not zero-filled first.
+        let mut frame = self.alloc_frame(ETH + IP + hdr);
         if out.payload_len > 0
             && let Some(conn) = self.tcp.get(h)
         {
-            let start = ETH + IP + hdr;
-            conn.tcb.copy_payload(
-                out.payload_offset,
-                &mut frame[start..start + out.payload_len],
-            );
+            conn.tcb.append_payload(out.payload_offset, out.payload_len, &mut frame);
+        }
+        if frame.len() != ETH + IP + seg_len {
+            // Cannot happen (the TCB described bytes it holds); never send a short segment.
+            self.recycle(frame);
+            return None;
         }
         out.repr
             .emit(&mut frame[ETH + IP..], *local.ip(), *remote.ip());

@@ -21,9 +21,9 @@ pub struct Outgoing {
 const MAX_PERSIST: Duration = Duration::from_secs(60);
 
 impl Tcb {
-    /// Copies `len` payload bytes from `offset` of the send buffer into `dst`.
-    pub fn copy_payload(&self, offset: usize, dst: &mut [u8]) -> usize {
-        self.send_buf.read_at(offset, dst)
+    /// Appends `len` payload bytes from `offset` of the send buffer to `frame`.
+    pub fn append_payload(&self, offset: usize, len: usize, frame: &mut Vec<u8>) -> usize {
+        self.send_buf.append_to(offset, len, frame)
     }
 
     /// The next segment this connection wants to send, if any.

@@ -80,6 +80,19 @@ impl Ring {
         n
     }
 
+    /// Appends `len` bytes starting at `offset` from the head to `out` (at most what is stored).
+    pub fn append_to(&self, offset: usize, len: usize, out: &mut Vec<u8>) -> usize {
+        let n = len.min(self.len.saturating_sub(offset));
+        if n == 0 {
+            return 0;
+        }
+        let start = self.index(offset);
+        let first = n.min(self.capacity() - start);
+        out.extend_from_slice(&self.storage[start..start + first]);
+        out.extend_from_slice(&self.storage[..n - first]);
+        n
+    }
+
     /// Drops `n` bytes from the head.
     pub fn consume(&mut self, n: usize) {
         let n = n.min(self.len);

@@ -2,6 +2,7 @@
 //! heap (one live entry per connection, stale entries skipped lazily) and the queue of
 //! connections that may have segments to send. Nothing here scans all connections.
 
+use core::cell::Cell;
 use core::cmp::Reverse;
 use core::hash::BuildHasher;
 use core::net::SocketAddrV4;
@@ -29,16 +30,23 @@ pub type FourTuple = (SocketAddrV4, SocketAddrV4);
 /// does not know the seed (no OS randomness, so the protocol crate stays free of I/O).
 #[derive(Clone, Debug)]
 pub struct SeededState {
-    key: [u64; 2],
+    /// A hasher that has already absorbed the key; cloning it is cheaper than re-keying.
+    keyed: DefaultHasher,
+}
+
+impl SeededState {
+    fn new(key: [u64; 2]) -> Self {
+        let mut keyed = DefaultHasher::new();
+        keyed.write_u64(key[0]);
+        keyed.write_u64(key[1]);
+        SeededState { keyed }
+    }
 }
 
 impl BuildHasher for SeededState {
     type Hasher = DefaultHasher;
     fn build_hasher(&self) -> DefaultHasher {
-        let mut h = DefaultHasher::new();
-        h.write_u64(self.key[0]);
-        h.write_u64(self.key[1]);
-        h
+        self.keyed.clone()
     }
 }
 
@@ -72,6 +80,8 @@ pub struct ConnTable {
     pub by_port: HashMap<u16, ListenerHandle, SeededState>,
     timers: BinaryHeap<Reverse<(Instant, Key)>>,
     ready: VecDeque<TcpHandle>,
+    /// The last successful lookup: bulk traffic hits the same connection frame after frame.
+    last: Cell<Option<(FourTuple, TcpHandle)>>,
     port_hint: u32,
 }
 
@@ -82,7 +92,7 @@ pub const EPHEMERAL_LAST: u16 = 65535;
 impl ConnTable {
     pub fn new(seed: u64) -> Self {
         let key = key_from_seed(seed ^ 0x7461_626c_655f_6b65);
-        let state = SeededState { key };
+        let state = SeededState::new(key);
         ConnTable {
             conns: Slab::default(),
             by_tuple: HashMap::with_hasher(state.clone()),
@@ -90,12 +100,20 @@ impl ConnTable {
             by_port: HashMap::with_hasher(state),
             timers: BinaryHeap::new(),
             ready: VecDeque::new(),
+            last: Cell::new(None),
             port_hint: (key[0] as u32) % u32::from(EPHEMERAL_LAST - EPHEMERAL_FIRST + 1),
         }
     }
 
     pub fn lookup(&self, local: SocketAddrV4, remote: SocketAddrV4) -> Option<TcpHandle> {
-        self.by_tuple.get(&(local, remote)).copied()
+        if let Some((tuple, h)) = self.last.get()
+            && tuple == (local, remote)
+        {
+            return Some(h);
+        }
+        let h = self.by_tuple.get(&(local, remote)).copied()?;
+        self.last.set(Some(((local, remote), h)));
+        Some(h)
     }
 
     pub fn get(&self, h: TcpHandle) -> Option<&Conn> {
@@ -126,6 +144,9 @@ impl ConnTable {
             let tuple = (conn.tcb.local(), conn.tcb.remote());
             if self.by_tuple.get(&tuple) == Some(&h) {
                 self.by_tuple.remove(&tuple);
+            }
+            if self.last.get().is_some_and(|(_, cached)| cached == h) {
+                self.last.set(None);
             }
         }
     }
