@@ -60,7 +60,8 @@ impl Stack {
         if out.payload_len > 0
             && let Some(conn) = self.tcp.get(h)
         {
-            conn.tcb.append_payload(out.payload_offset, out.payload_len, &mut frame);
+            conn.tcb
+                .append_payload(out.payload_offset, out.payload_len, &mut frame);
         }
         if frame.len() != ETH + IP + seg_len {
             // Cannot happen (the TCB described bytes it holds); never send a short segment.

@@ -1,24 +1,33 @@
-//! A fixed-capacity byte ring, allocated once. The send buffer holds unacknowledged and unsent
-//! bytes; the receive buffer holds in-order unread bytes followed by room for out-of-order data.
+//! A byte ring with a fixed limit. The send buffer holds unacknowledged and unsent bytes; the
+//! receive buffer holds in-order unread bytes followed by room for out-of-order data.
+//!
+//! Storage grows on demand up to the limit (a connection that moves a few bytes never touches
+//! 256 KiB of memory) and can be released once empty (TIME-WAIT holds no buffers).
 
 #[derive(Debug)]
 pub struct Ring {
-    storage: Box<[u8]>,
+    storage: Vec<u8>,
+    limit: usize,
     head: usize,
     len: usize,
 }
 
+/// First allocation; doubling from here reaches any limit in a few steps.
+const INITIAL: usize = 4096;
+
 impl Ring {
-    pub fn new(capacity: usize) -> Self {
+    pub fn new(limit: usize) -> Self {
         Ring {
-            storage: vec![0; capacity].into_boxed_slice(),
+            storage: Vec::new(),
+            limit,
             head: 0,
             len: 0,
         }
     }
 
+    /// The most the ring may hold.
     pub fn capacity(&self) -> usize {
-        self.storage.len()
+        self.limit
     }
 
     pub fn len(&self) -> usize {
@@ -30,12 +39,36 @@ impl Ring {
     }
 
     pub fn free(&self) -> usize {
-        self.capacity() - self.len
+        self.limit - self.len
+    }
+
+    /// Makes the storage cover logical positions `[0, end)`, keeping every byte (stored and
+    /// out-of-order) at its logical position.
+    fn reserve(&mut self, end: usize) {
+        let have = self.storage.len();
+        if end <= have {
+            return;
+        }
+        let size = end.max(have * 2).max(INITIAL).min(self.limit);
+        let mut grown = Vec::with_capacity(size);
+        grown.extend_from_slice(&self.storage[self.head..]);
+        grown.extend_from_slice(&self.storage[..self.head]);
+        grown.resize(size, 0);
+        self.storage = grown;
+        self.head = 0;
+    }
+
+    /// Gives the memory back while nothing is stored (and no out-of-order bytes are pending).
+    pub fn release(&mut self) {
+        if self.len == 0 {
+            self.storage = Vec::new();
+            self.head = 0;
+        }
     }
 
     /// Physical index of logical `offset` from the head.
     fn index(&self, offset: usize) -> usize {
-        let cap = self.capacity();
+        let cap = self.storage.len();
         let i = self.head + offset;
         if i >= cap { i - cap } else { i }
     }
@@ -55,8 +88,9 @@ impl Ring {
         if n == 0 {
             return 0;
         }
+        self.reserve(self.len + offset + n);
         let start = self.index(self.len + offset);
-        let first = n.min(self.capacity() - start);
+        let first = n.min(self.storage.len() - start);
         self.storage[start..start + first].copy_from_slice(&data[..first]);
         self.storage[..n - first].copy_from_slice(&data[first..n]);
         n
@@ -64,7 +98,7 @@ impl Ring {
 
     /// Makes `n` bytes previously written with `write_unallocated(0, ..)` part of the ring.
     pub fn commit(&mut self, n: usize) {
-        self.len = (self.len + n).min(self.capacity());
+        self.len = (self.len + n).min(self.storage.len());
     }
 
     /// Copies up to `dst.len()` bytes starting at `offset` from the head, without removing them.
@@ -74,7 +108,7 @@ impl Ring {
             return 0;
         }
         let start = self.index(offset);
-        let first = n.min(self.capacity() - start);
+        let first = n.min(self.storage.len() - start);
         dst[..first].copy_from_slice(&self.storage[start..start + first]);
         dst[first..n].copy_from_slice(&self.storage[..n - first]);
         n
@@ -87,7 +121,7 @@ impl Ring {
             return 0;
         }
         let start = self.index(offset);
-        let first = n.min(self.capacity() - start);
+        let first = n.min(self.storage.len() - start);
         out.extend_from_slice(&self.storage[start..start + first]);
         out.extend_from_slice(&self.storage[..n - first]);
         n
@@ -138,6 +172,40 @@ mod tests {
         assert_eq!(r.dequeue(&mut out), 6);
         assert_eq!(&out, b"abcxyz");
         assert_eq!(r.write_unallocated(7, b"toolong"), 1);
+    }
+
+    #[test]
+    fn grows_on_demand_keeping_wrapped_and_out_of_order_bytes() {
+        let mut r = Ring::new(64 * 1024);
+        assert_eq!(r.enqueue(&[1u8; 3000]), 3000);
+        let mut out = vec![0u8; 2000];
+        r.dequeue(&mut out);
+        // Wraps inside the first 4 KiB, then an out-of-order write forces growth.
+        assert_eq!(r.enqueue(&[2u8; 2500]), 2500);
+        assert_eq!(r.write_unallocated(100, &[3u8; 10_000]), 10_000);
+        let mut all = vec![0u8; 3500];
+        assert_eq!(r.read_at(0, &mut all), 3500);
+        assert!(all[..1000].iter().all(|&b| b == 1) && all[1000..].iter().all(|&b| b == 2));
+        r.write_unallocated(0, &[4u8; 100]);
+        r.commit(10_100);
+        let mut rest = vec![0u8; 10_100];
+        assert_eq!(r.read_at(3500, &mut rest), 10_100);
+        assert!(rest[..100].iter().all(|&b| b == 4) && rest[100..].iter().all(|&b| b == 3));
+        assert_eq!(r.free(), 64 * 1024 - 13_600);
+    }
+
+    #[test]
+    fn release_frees_storage_only_when_empty() {
+        let mut r = Ring::new(1 << 20);
+        r.enqueue(b"abc");
+        r.release();
+        assert_eq!(r.len(), 3);
+        let mut out = [0u8; 3];
+        r.dequeue(&mut out);
+        r.release();
+        assert_eq!(r.enqueue(b"xyz"), 3);
+        r.read_at(0, &mut out);
+        assert_eq!(&out, b"xyz");
     }
 
     #[test]

@@ -322,6 +322,13 @@ impl Tcb {
         if from != to {
             self.transitions.push((from, to));
         }
+        if let State::TimeWait { .. } | State::Closed(_) = next {
+            // Nothing more will be sent; unread data (if any) stays for the application.
+            self.send_buf.release();
+            if self.assembler.is_empty() {
+                self.recv_buf.release();
+            }
+        }
         if let State::Closed(_) = next {
             self.rtx_deadline = None;
             self.persist_deadline = None;
