@@ -440,3 +440,19 @@ fn urgent_data_is_signalled_and_its_extent_reported() {
     assert_eq!(p.server().tcp_recv(now, s, &mut buf), Ok(2));
     assert_eq!(p.server().tcp_urgent_remaining(s), Ok(None));
 }
+
+#[test]
+fn steady_traffic_keeps_arp_entries_fresh() {
+    // A neighbour that keeps talking is not re-resolved every entry lifetime (60 s).
+    let mut p = pair(TcpConfig::default());
+    let (c, s) = establish(&mut p);
+    for _ in 0..200 {
+        let now = p.net.now();
+        p.client().tcp_send(now, c, b"tick").expect("send");
+        step_ms(&mut p, 1000);
+        let now = p.net.now();
+        read_all(p.server(), now, s, &mut Vec::new());
+    }
+    assert_eq!(p.client().stats().arp_requests_sent, 1);
+    assert_eq!(p.server().stats().arp_requests_sent, 0, "the server learned the client from its request");
+}

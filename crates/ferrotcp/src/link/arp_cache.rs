@@ -244,6 +244,20 @@ impl<P> ArpCache<P> {
         }
     }
 
+    /// Reachability confirmed by traffic from `ip` carrying `mac` (RFC 1122 §2.3.2.1 allows upper
+    /// layer advice; Linux confirms neighbours the same way): extends a valid mapping only, so a
+    /// busy peer is not re-resolved every `entry_lifetime`.
+    pub fn confirm(&mut self, now: Instant, ip: Ipv4Addr, mac: MacAddr) {
+        if let Some(entry) = self.entries.get_mut(&ip)
+            && entry.state == State::Resolved(mac)
+            && now < entry.deadline
+        {
+            let expires = now + self.config.entry_lifetime;
+            Self::reschedule(&mut self.timers, ip, entry, expires);
+            Self::reage(&mut self.ages, ip, entry, now);
+        }
+    }
+
     /// Queues a packet waiting for `ip` to resolve.
     ///
     /// Only accepted while a resolution is in progress (after `lookup`

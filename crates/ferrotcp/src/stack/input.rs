@@ -8,6 +8,7 @@ use crate::time::Instant;
 use crate::trace::DropReason;
 use crate::transport::tcp::{IcmpError, IcmpOutcome, Reply, Tcb, TcbInit};
 use crate::transport::udp::DeliverOutcome;
+use crate::wire::MacAddr;
 use crate::wire::icmpv4::unreachable_code;
 use crate::wire::{
     ArpOperation, ArpRepr, EtherType, EthernetRepr, Icmpv4Repr, IpProtocol, Ipv4Repr, TcpRepr,
@@ -37,7 +38,7 @@ impl Stack {
         }
         match eth.ethertype {
             EtherType::Arp => self.on_arp(now, payload),
-            EtherType::Ipv4 => self.on_ipv4(now, payload),
+            EtherType::Ipv4 => self.on_ipv4(now, eth.src, payload),
             EtherType::Ipv6 | EtherType::Unknown(_) => {
                 self.drop_input(now, DropReason::UnknownProtocol)
             }
@@ -76,12 +77,25 @@ impl Stack {
         }
     }
 
-    fn on_ipv4(&mut self, now: Instant, packet: &[u8]) {
+    fn on_ipv4(&mut self, now: Instant, src_mac: MacAddr, packet: &[u8]) {
         let (ip, payload) = match Ipv4Repr::parse(packet) {
             Ok(v) => v,
             Err(e) => return self.drop_input(now, drop_reason(e)),
         };
         let unicast = ip.dst == self.config.ipv4;
+        // Traffic from a neighbour confirms its mapping; at most once a second, off the per-packet
+        // cost (the cache is an ordered map).
+        if unicast && now >= self.next_arp_confirm {
+            let hop = if self.config.on_link(ip.src) {
+                Some(ip.src)
+            } else {
+                self.config.gateway
+            };
+            if let Some(hop) = hop {
+                self.arp.confirm(now, hop, src_mac);
+                self.next_arp_confirm = now + crate::time::Duration::from_secs(1);
+            }
+        }
         let broadcast = ip.dst.is_broadcast() || ip.dst == self.config.subnet_broadcast();
         if !unicast && !broadcast {
             return self.drop_input(now, DropReason::NotForUs);

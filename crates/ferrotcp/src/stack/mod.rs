@@ -40,6 +40,7 @@ pub struct Stack {
     trace: VecDeque<TraceRecord>,
     stats: StackStats,
     ip_ident: u16,
+    next_arp_confirm: Instant,
     scratch_transitions: Vec<(TcpState, TcpState)>,
     scratch_ips: Vec<core::net::Ipv4Addr>,
 }
@@ -66,6 +67,7 @@ impl Stack {
             trace: VecDeque::new(),
             stats: StackStats::default(),
             ip_ident: (seed as u16) ^ 0x5a5a,
+            next_arp_confirm: Instant::ZERO,
             scratch_transitions: Vec::with_capacity(8),
             scratch_ips: Vec::new(),
             config,
