@@ -454,5 +454,9 @@ fn steady_traffic_keeps_arp_entries_fresh() {
         read_all(p.server(), now, s, &mut Vec::new());
     }
     assert_eq!(p.client().stats().arp_requests_sent, 1);
-    assert_eq!(p.server().stats().arp_requests_sent, 0, "the server learned the client from its request");
+    assert_eq!(
+        p.server().stats().arp_requests_sent,
+        0,
+        "the server learned the client from its request"
+    );
 }
