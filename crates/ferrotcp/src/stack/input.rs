@@ -6,7 +6,7 @@ use super::{Event, Stack};
 use crate::seq::SeqNum;
 use crate::time::Instant;
 use crate::trace::DropReason;
-use crate::transport::tcp::{IcmpError, IcmpOutcome, Reply, Tcb, TcbInit};
+use crate::transport::tcp::{IcmpError, IcmpOutcome, Reply, Tcb};
 use crate::transport::udp::DeliverOutcome;
 use crate::wire::MacAddr;
 use crate::wire::icmpv4::unreachable_code;
@@ -319,15 +319,7 @@ impl Stack {
             return;
         }
         listener.pending += 1;
-        let iss = SeqNum(self.isn.isn(now, local, remote));
-        let mut tcb = Tcb::new_passive(TcbInit {
-            config: &self.config.tcp,
-            local,
-            remote,
-            iss,
-            our_mss: self.config.our_mss(),
-            now,
-        });
+        let mut tcb = Tcb::new_passive(self.tcb_init(now, local, remote));
         tcb.on_listen_syn(now, seg);
         let h = self.tcp.insert(tcb, Some(lh));
         self.after_tcb(now, h);

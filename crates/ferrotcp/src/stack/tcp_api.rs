@@ -106,18 +106,27 @@ impl Stack {
             }
         };
         let local = SocketAddrV4::new(lip, port);
-        let iss = SeqNum(self.isn.isn(now, local, remote));
-        let tcb = Tcb::new_active(TcbInit {
-            config: &self.config.tcp,
-            local,
-            remote,
-            iss,
-            our_mss: self.config.our_mss(),
-            now,
-        });
+        let tcb = Tcb::new_active(self.tcb_init(now, local, remote));
         let h = self.tcp.insert(tcb, None);
         self.after_tcb(now, h);
         Ok(h)
+    }
+
+    /// A new connection's starting point: ISN per RFC 6528, our MSS, the TCP settings.
+    pub(super) fn tcb_init(
+        &self,
+        now: Instant,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+    ) -> TcbInit<'_> {
+        TcbInit {
+            config: &self.config.tcp,
+            local,
+            remote,
+            iss: SeqNum(self.isn.isn(now, local, remote)),
+            our_mss: self.config.our_mss(),
+            now,
+        }
     }
 
     fn conn_mut(&mut self, h: TcpHandle) -> Result<&mut Tcb, TcpError> {

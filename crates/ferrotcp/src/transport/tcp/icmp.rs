@@ -2,7 +2,6 @@
 //! RFC 5927 validation).
 
 use super::error::CloseReason;
-use super::state::State;
 use super::tcb::Tcb;
 use crate::seq::SeqNum;
 
@@ -41,17 +40,7 @@ impl Tcb {
         if !quoted_seq.in_window(self.snd_una, self.snd_max) && quoted_seq != self.snd_una {
             return IcmpOutcome::Ignored;
         }
-        let handshaking = match self.state {
-            State::SynSent | State::SynReceived { .. } => true,
-            State::Established
-            | State::FinWait1
-            | State::FinWait2
-            | State::CloseWait
-            | State::Closing
-            | State::LastAck
-            | State::TimeWait { .. }
-            | State::Closed(_) => false,
-        };
+        let handshaking = !self.state.is_synchronized() && !self.is_closed();
         match error {
             IcmpError::FragmentationNeeded { mtu } => {
                 // MUST-54 / RFC 1191: shrink the segment size and resend what did not fit.

@@ -81,17 +81,7 @@ impl Tcb {
             // Fifth: neither SYN nor RST: drop.
             return Reply::None;
         }
-        self.irs = seg.seq;
-        self.rcv_nxt = seg.seq + 1u32;
-        // Our SYN offered `syn_window` bytes from here.
-        self.rcv_adv = self.rcv_nxt + self.syn_window;
-        self.last_recv = now;
-        self.apply_syn_options(&seg.options);
-        // The SYN's own window is never scaled (RFC 7323 §2.2).
-        self.snd_wnd = u32::from(seg.window);
-        self.max_snd_wnd = self.snd_wnd;
-        self.snd_wl1 = seg.seq;
-        self.snd_wl2 = seg.ack;
+        self.take_peer_syn(now, seg);
         if flags.ack() {
             self.process_new_ack(now, seg.ack);
         }
@@ -587,14 +577,20 @@ impl Tcb {
     /// without TCP Fast Open); the peer sends it again after the handshake.
     pub fn on_listen_syn(&mut self, now: Instant, seg: &TcpRepr) {
         self.stats.segments_received += 1;
+        self.take_peer_syn(now, seg);
+    }
+
+    /// The peer's SYN: IRS, RCV.NXT, its options and its (never scaled, RFC 7323 §2.2) window.
+    fn take_peer_syn(&mut self, now: Instant, seg: &TcpRepr) {
         self.irs = seg.seq;
         self.rcv_nxt = seg.seq + 1u32;
-        self.rcv_adv = self.rcv_nxt;
+        // A SYN we sent already offered `syn_window` bytes from here (zero on a passive open).
+        self.rcv_adv = self.rcv_nxt + self.syn_window;
         self.last_recv = now;
         self.apply_syn_options(&seg.options);
         self.snd_wnd = u32::from(seg.window);
         self.max_snd_wnd = self.snd_wnd;
         self.snd_wl1 = seg.seq;
-        self.snd_wl2 = self.iss;
+        self.snd_wl2 = seg.ack;
     }
 }
