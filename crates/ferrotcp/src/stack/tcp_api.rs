@@ -268,6 +268,13 @@ impl Stack {
         Ok(self.conn(h)?.recv_queue())
     }
 
+    /// R2 for this connection: retransmissions of one segment before the connection is closed
+    /// with `TimedOut` (MUST-21; the stack default is `TcpConfig::r2`).
+    pub fn tcp_set_r2(&mut self, h: TcpHandle, r2: u32) -> Result<(), TcpError> {
+        self.conn_mut(h)?.set_r2(r2);
+        Ok(())
+    }
+
     /// TCP_NODELAY: `true` turns Nagle's algorithm off (MUST-17).
     pub fn tcp_set_nodelay(&mut self, h: TcpHandle, nodelay: bool) -> Result<(), TcpError> {
         self.conn_mut(h)?.set_nagle(!nodelay);

@@ -136,6 +136,8 @@ pub struct Tcb {
     pub(super) unacked_bytes: u32,
     /// Duplicate ACKs owed beyond the one `ack` stands for.
     pub(super) extra_acks: u8,
+    /// MUST-21: the application's own R2 for this connection.
+    pub(super) r2_override: Option<u32>,
     /// RCV.UP and SND.UP: the urgent pointers, once there have been any.
     pub(super) rcv_up: Option<SeqNum>,
     pub(super) snd_up: Option<SeqNum>,
@@ -249,6 +251,7 @@ impl Tcb {
             keepalive_pending: false,
             unacked_bytes: 0,
             extra_acks: 0,
+            r2_override: None,
             rcv_up: None,
             snd_up: None,
             syn_timed_out: false,
@@ -501,6 +504,11 @@ impl Tcb {
             self.abort_with(CloseReason::Aborted);
         }
         send_rst
+    }
+
+    /// MUST-21: the application sets R2 (retransmissions before giving up) for this connection.
+    pub fn set_r2(&mut self, r2: u32) {
+        self.r2_override = Some(r2);
     }
 
     /// MUST-17: Nagle's algorithm may be turned off per connection.

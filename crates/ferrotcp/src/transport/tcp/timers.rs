@@ -62,9 +62,12 @@ impl Tcb {
     pub fn handle_timeout(
         &mut self,
         now: Instant,
-        limits: RetryLimits,
+        mut limits: RetryLimits,
         fired: &mut impl FnMut(TimerKind),
     ) {
+        if let Some(r2) = self.r2_override {
+            limits.r2 = r2;
+        }
         if let State::TimeWait { until } = self.state
             && until <= now
         {
@@ -151,7 +154,8 @@ impl Tcb {
         if !self.state.is_synchronized() {
             self.syn_timed_out = true;
         }
-        if self.retries == limits.r1 && self.state.is_synchronized() {
+        // MUST-20/22: R1 is reported for SYNs as for data.
+        if self.retries == limits.r1 {
             self.notify(Notify::STALLED);
         }
         self.rtt.back_off();

@@ -62,7 +62,9 @@ impl Tcb {
         {
             return None;
         }
-        u16::try_from(up - seq).ok()
+        // MUST-31: urgent data of any length. A pointer beyond what 16 bits can say is sent as
+        // 0xFFFF, pointing as far ahead as possible (Linux does the same; RFC 6093 §4).
+        Some(u16::try_from(up - seq).unwrap_or(u16::MAX))
     }
 
     /// Forget the send urgent pointer once everything up to it is acknowledged.
