@@ -325,15 +325,24 @@ impl Tcb {
             }
         }
 
-        let fin_acked = self.fin_queued && self.snd_una == self.fin_seq() + 1u32;
+        // Our FIN acknowledged: FIN-WAIT-1 → FIN-WAIT-2, CLOSING → TIME-WAIT, LAST-ACK → CLOSED.
+        if !(self.fin_queued && self.snd_una == self.fin_seq() + 1u32) {
+            return;
+        }
         match self.state {
-            State::FinWait1 if fin_acked => {
+            State::FinWait1 => {
                 self.set_state(State::FinWait2);
                 self.arm_orphan_timeout(now);
             }
-            State::Closing if fin_acked => self.enter_time_wait(now),
-            State::LastAck if fin_acked => self.set_state(State::Closed(CloseReason::Normal)),
-            _ => {}
+            State::Closing => self.enter_time_wait(now),
+            State::LastAck => self.set_state(State::Closed(CloseReason::Normal)),
+            State::SynSent
+            | State::SynReceived { .. }
+            | State::Established
+            | State::FinWait2
+            | State::CloseWait
+            | State::TimeWait { .. }
+            | State::Closed(_) => {}
         }
     }
 

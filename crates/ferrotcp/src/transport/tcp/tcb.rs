@@ -390,9 +390,13 @@ impl Tcb {
         match self.state {
             State::Closed(CloseReason::Normal) => Ok(0),
             State::Closed(reason) => Err(TcpError::Closed(reason)),
-            s if s.peer_finished() => Ok(0),
-            State::SynSent | State::SynReceived { .. } => Err(TcpError::WouldBlock),
-            _ => Err(TcpError::WouldBlock),
+            // The peer's FIN is in and everything before it was read: end of stream.
+            State::CloseWait | State::Closing | State::LastAck | State::TimeWait { .. } => Ok(0),
+            State::SynSent
+            | State::SynReceived { .. }
+            | State::Established
+            | State::FinWait1
+            | State::FinWait2 => Err(TcpError::WouldBlock),
         }
     }
 
