@@ -24,6 +24,6 @@ pub enum Event {
     IcmpError(TcpHandle, IcmpError),
     /// The connection is CLOSED, with the reason (MUST-12).
     Closed(TcpHandle, CloseReason),
-    /// A UDP socket has a datagram queued.
+    /// A datagram arrived at an empty UDP receive queue (read until `WouldBlock`).
     UdpReadable(UdpHandle),
 }

@@ -213,7 +213,13 @@ impl Stack {
         self.stats.udp_datagrams_in += 1;
         let src = SocketAddrV4::new(ip.src, udp.src_port);
         match self.udp.deliver(src, udp.dst_port, data) {
-            DeliverOutcome::Delivered(h) => self.events.push_back(Event::UdpReadable(h)),
+            // Edge-triggered like `Readable`: one event when the queue stops being empty, so an
+            // application that never polls events cannot make the event queue grow.
+            DeliverOutcome::Delivered(h) => {
+                if self.udp.queued(h) == Ok(1) {
+                    self.events.push_back(Event::UdpReadable(h));
+                }
+            }
             DeliverOutcome::QueueFull => self.drop_input(now, DropReason::QueueFull),
             DeliverOutcome::NoSocket => {
                 self.stats.udp_no_socket += 1;
