@@ -14,7 +14,7 @@ pub mod trace;
 pub mod transport;
 pub mod wire;
 
-pub use stack::{Event, Stack, StackConfig, StackStats};
+pub use stack::{Event, Medium, Stack, StackConfig, StackStats};
 pub use time::{Duration, Instant};
 pub use transport::tcp::{CloseReason, ListenerHandle, TcpConfig, TcpError, TcpHandle};
 pub use transport::udp::{UdpError, UdpHandle};

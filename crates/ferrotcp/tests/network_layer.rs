@@ -310,3 +310,30 @@ fn ping_reply_goes_through_the_gateway_for_off_link_hosts() {
         "the next hop is resolved, not the destination"
     );
 }
+
+#[test]
+fn raw_ip_medium_needs_no_link_header_and_no_arp() {
+    // A TUN link carries bare IPv4 packets.
+    let mut s = Stack::new(StackConfig::new(US_MAC, US, 24).with_medium(ferrotcp::Medium::Ip));
+    let req = Icmpv4Repr::EchoRequest {
+        ident: 1,
+        seq_no: 2,
+        data: b"tun",
+    };
+    let mut b = vec![0u8; req.buffer_len()];
+    req.emit(&mut b);
+    let frame = ipv4(US, IpProtocol::Icmp, &b);
+    s.receive(Instant::ZERO, &frame[14..]);
+    let out = drain(&mut s, Instant::ZERO);
+    assert_eq!(out.len(), 1, "the reply goes out at once, without ARP");
+    let (ip, payload) = Ipv4Repr::parse(&out[0]).expect("a bare IPv4 packet");
+    assert_eq!((ip.src, ip.dst), (US, PEER));
+    assert_eq!(
+        Icmpv4Repr::parse(payload).expect("icmp"),
+        Icmpv4Repr::EchoReply {
+            ident: 1,
+            seq_no: 2,
+            data: b"tun"
+        }
+    );
+}

@@ -6,8 +6,18 @@ use crate::link::arp_cache::ArpConfig;
 use crate::transport::tcp::TcpConfig;
 use crate::wire::MacAddr;
 
+/// What the link carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Medium {
+    /// Ethernet II frames (TAP devices, the simulator): ARP resolves next hops.
+    Ethernet,
+    /// Bare IPv4 packets (TUN devices): no link header, no ARP.
+    Ip,
+}
+
 #[derive(Clone, Debug)]
 pub struct StackConfig {
+    pub medium: Medium,
     pub mac: MacAddr,
     pub ipv4: Ipv4Addr,
     pub prefix_len: u8,
@@ -30,6 +40,7 @@ pub struct StackConfig {
 impl StackConfig {
     pub fn new(mac: MacAddr, ipv4: Ipv4Addr, prefix_len: u8) -> Self {
         StackConfig {
+            medium: Medium::Ethernet,
             mac,
             ipv4,
             prefix_len,
@@ -47,6 +58,11 @@ impl StackConfig {
 
     pub fn with_gateway(mut self, gateway: Ipv4Addr) -> Self {
         self.gateway = Some(gateway);
+        self
+    }
+
+    pub fn with_medium(mut self, medium: Medium) -> Self {
+        self.medium = medium;
         self
     }
 

@@ -2,7 +2,7 @@
 
 use core::net::{Ipv4Addr, SocketAddrV4};
 
-use super::{Event, Stack};
+use super::{Event, Medium, Stack};
 use crate::seq::SeqNum;
 use crate::time::Instant;
 use crate::trace::DropReason;
@@ -29,6 +29,9 @@ impl Stack {
     /// A frame arrived from the link.
     pub fn receive(&mut self, now: Instant, frame: &[u8]) {
         self.stats.frames_in += 1;
+        if self.config.medium == Medium::Ip {
+            return self.on_ipv4(now, None, frame);
+        }
         let (eth, payload) = match EthernetRepr::parse(frame) {
             Ok(v) => v,
             Err(e) => return self.drop_input(now, drop_reason(e)),
@@ -38,7 +41,7 @@ impl Stack {
         }
         match eth.ethertype {
             EtherType::Arp => self.on_arp(now, payload),
-            EtherType::Ipv4 => self.on_ipv4(now, eth.src, payload),
+            EtherType::Ipv4 => self.on_ipv4(now, Some(eth.src), payload),
             EtherType::Ipv6 | EtherType::Unknown(_) => {
                 self.drop_input(now, DropReason::UnknownProtocol)
             }
@@ -77,7 +80,7 @@ impl Stack {
         }
     }
 
-    fn on_ipv4(&mut self, now: Instant, src_mac: MacAddr, packet: &[u8]) {
+    fn on_ipv4(&mut self, now: Instant, src_mac: Option<MacAddr>, packet: &[u8]) {
         let (ip, payload) = match Ipv4Repr::parse(packet) {
             Ok(v) => v,
             Err(e) => return self.drop_input(now, drop_reason(e)),
@@ -85,7 +88,10 @@ impl Stack {
         let unicast = ip.dst == self.config.ipv4;
         // Traffic from a neighbour confirms its mapping; at most once a second, off the per-packet
         // cost (the cache is an ordered map).
-        if unicast && now >= self.next_arp_confirm {
+        if let Some(src_mac) = src_mac
+            && unicast
+            && now >= self.next_arp_confirm
+        {
             let hop = if self.config.on_link(ip.src) {
                 Some(ip.src)
             } else {

@@ -12,7 +12,7 @@ mod udp_api;
 
 use std::collections::VecDeque;
 
-pub use config::StackConfig;
+pub use config::{Medium, StackConfig};
 pub use event::Event;
 pub use stats::StackStats;
 

@@ -3,7 +3,7 @@
 
 use core::net::{Ipv4Addr, SocketAddrV4};
 
-use super::Stack;
+use super::{Medium, Stack};
 use crate::link::arp_cache::Lookup;
 use crate::seq::SeqNum;
 use crate::time::Instant;
@@ -56,21 +56,30 @@ impl Stack {
         let hdr = out.repr.header_len();
         let seg_len = hdr + out.payload_len;
         // Headers are zeroed and written below; the payload is appended, not zero-filled first.
-        let mut frame = self.alloc_frame(ETH + IP + hdr);
+        let l2 = self.l2_len();
+        let mut frame = self.alloc_frame(l2 + IP + hdr);
         if out.payload_len > 0
             && let Some(conn) = self.tcp.get(h)
         {
             conn.tcb
                 .append_payload(out.payload_offset, out.payload_len, &mut frame);
         }
-        if frame.len() != ETH + IP + seg_len {
+        if frame.len() != l2 + IP + seg_len {
             // Cannot happen (the TCB described bytes it holds); never send a short segment.
             self.recycle(frame);
             return None;
         }
         out.repr
-            .emit(&mut frame[ETH + IP..], *local.ip(), *remote.ip());
+            .emit(&mut frame[l2 + IP..], *local.ip(), *remote.ip());
         self.finish_ipv4(now, frame, *remote.ip(), IpProtocol::Tcp, seg_len)
+    }
+
+    /// Bytes of link-layer header in front of every IPv4 packet.
+    pub(super) fn l2_len(&self) -> usize {
+        match self.config.medium {
+            Medium::Ethernet => ETH,
+            Medium::Ip => 0,
+        }
     }
 
     /// `<SEQ=seq><CTL=RST>` or `<SEQ=seq><ACK=ack><CTL=RST,ACK>` from `local` to `remote`.
@@ -112,8 +121,9 @@ impl Stack {
         payload_len: usize,
         fill: impl FnOnce(&mut [u8]),
     ) {
-        let mut frame = self.alloc_frame(ETH + IP + payload_len);
-        fill(&mut frame[ETH + IP..]);
+        let l2 = self.l2_len();
+        let mut frame = self.alloc_frame(l2 + IP + payload_len);
+        fill(&mut frame[l2 + IP..]);
         if let Some(frame) = self.finish_ipv4(now, frame, dst, protocol, payload_len) {
             self.tx_queue.push_back(frame);
         }
@@ -140,12 +150,17 @@ impl Stack {
             dont_fragment: true,
             dscp_ecn: 0,
         };
-        ip.emit(&mut frame[ETH..ETH + IP]);
+        let l2 = self.l2_len();
+        ip.emit(&mut frame[l2..l2 + IP]);
         let Some(hop) = self.config.next_hop(dst) else {
             self.stats.no_route += 1;
             self.recycle(frame);
             return None;
         };
+        if self.config.medium == Medium::Ip {
+            // A raw-IP link (TUN) has no link-layer header and no neighbours to resolve.
+            return Some(frame);
+        }
         let mac = if hop.is_broadcast() || hop == self.config.subnet_broadcast() {
             Some(MacAddr::BROADCAST)
         } else {
