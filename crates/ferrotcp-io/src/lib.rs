@@ -1,0 +1,3 @@
+//! ferrotcp on real links. The protocol crate stays sans-IO; this crate owns the device, the
+//! clock and the thread, and gives applications `std::net`-like (and, with the `tokio` feature,
+//! async) sockets.
