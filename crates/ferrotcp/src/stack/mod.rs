@@ -304,6 +304,17 @@ impl Stack {
         }
     }
 
+    /// Every connection the application still holds, for shutting a host down (not for the hot
+    /// path: it walks the table).
+    pub fn tcp_handles(&self) -> Vec<TcpHandle> {
+        self.tcp
+            .conns
+            .iter()
+            .filter(|(_, c)| c.tcb.is_owned() && c.listener.is_none())
+            .map(|(k, _)| TcpHandle(k))
+            .collect()
+    }
+
     /// Open connections and listeners (for leak checks and diagnostics).
     pub fn tcp_connection_count(&self) -> usize {
         self.tcp.conns.len()

@@ -10,7 +10,7 @@ use crate::time::Instant;
 use crate::trace::TcpState;
 use crate::transport::tcp::table::Listener;
 use crate::transport::tcp::{
-    KeepAlive, ListenerHandle, Tcb, TcbInit, TcpError, TcpHandle, TcpStats,
+    CloseReason, KeepAlive, ListenerHandle, Tcb, TcbInit, TcpError, TcpHandle, TcpStats,
 };
 
 impl Stack {
@@ -240,6 +240,11 @@ impl Stack {
 
     pub fn tcp_state(&self, h: TcpHandle) -> Result<TcpState, TcpError> {
         Ok(self.conn(h)?.state())
+    }
+
+    /// Why the connection ended, once it is CLOSED (MUST-12).
+    pub fn tcp_close_reason(&self, h: TcpHandle) -> Result<Option<CloseReason>, TcpError> {
+        Ok(self.conn(h)?.close_reason())
     }
 
     pub fn tcp_stats(&self, h: TcpHandle) -> Result<TcpStats, TcpError> {
