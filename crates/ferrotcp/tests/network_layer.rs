@@ -337,3 +337,42 @@ fn raw_ip_medium_needs_no_link_header_and_no_arp() {
         }
     );
 }
+
+#[test]
+fn echo_request_goes_out_and_the_reply_becomes_an_event() {
+    let mut s = stack();
+    s.receive(
+        Instant::ZERO,
+        &arp(ArpOperation::Request, US, MacAddr::ZERO),
+    );
+    drain(&mut s, Instant::ZERO);
+    s.icmp_echo_request(Instant::ZERO, PEER, 77, 1, b"abc");
+    let out = drain(&mut s, Instant::ZERO);
+    let (_, ip, payload) = parse_ip(&out[0]);
+    assert_eq!(ip.dst, PEER);
+    assert_eq!(
+        Icmpv4Repr::parse(&payload).expect("icmp"),
+        Icmpv4Repr::EchoRequest {
+            ident: 77,
+            seq_no: 1,
+            data: b"abc"
+        }
+    );
+    let reply = Icmpv4Repr::EchoReply {
+        ident: 77,
+        seq_no: 1,
+        data: b"abc",
+    };
+    let mut b = vec![0u8; reply.buffer_len()];
+    reply.emit(&mut b);
+    s.receive(Instant::ZERO, &ipv4(US, IpProtocol::Icmp, &b));
+    assert_eq!(
+        s.poll_event(),
+        Some(Event::EchoReply {
+            from: PEER,
+            ident: 77,
+            seq_no: 1,
+            len: 3
+        })
+    );
+}

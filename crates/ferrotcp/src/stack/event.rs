@@ -24,6 +24,13 @@ pub enum Event {
     IcmpError(TcpHandle, IcmpError),
     /// The connection is CLOSED, with the reason (MUST-12).
     Closed(TcpHandle, CloseReason),
+    /// An ICMP echo reply (an answer to [`Stack::icmp_echo_request`](crate::Stack::icmp_echo_request)).
+    EchoReply {
+        from: core::net::Ipv4Addr,
+        ident: u16,
+        seq_no: u16,
+        len: usize,
+    },
     /// A datagram arrived at an empty UDP receive queue (read until `WouldBlock`).
     UdpReadable(UdpHandle),
 }

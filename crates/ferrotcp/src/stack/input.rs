@@ -149,6 +149,21 @@ impl Stack {
             self.on_icmp_error(now, error, quoted);
             return;
         }
+        if let Icmpv4Repr::EchoReply {
+            ident,
+            seq_no,
+            data,
+        } = icmp
+            && unicast
+        {
+            self.events.push_back(Event::EchoReply {
+                from: ip.src,
+                ident,
+                seq_no,
+                len: data.len(),
+            });
+            return;
+        }
         if let Icmpv4Repr::EchoRequest {
             ident,
             seq_no,

@@ -43,6 +43,24 @@ impl Stack {
         Ok(())
     }
 
+    /// Sends an ICMP echo request (ping); the answer comes back as [`Event::EchoReply`].
+    pub fn icmp_echo_request(
+        &mut self,
+        now: Instant,
+        dst: core::net::Ipv4Addr,
+        ident: u16,
+        seq_no: u16,
+        data: &[u8],
+    ) {
+        let req = crate::wire::Icmpv4Repr::EchoRequest {
+            ident,
+            seq_no,
+            data,
+        };
+        let len = req.buffer_len();
+        self.send_ipv4(now, dst, IpProtocol::Icmp, len, |buf| req.emit(buf));
+    }
+
     /// The next datagram: (bytes copied, sender). Longer datagrams are truncated to `buf`.
     pub fn udp_recv_from(
         &mut self,
