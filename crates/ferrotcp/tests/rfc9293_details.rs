@@ -752,7 +752,7 @@ fn right_edge_transfer(recv_buffer: usize, peer_wscale: Option<u8>) {
     let sizes = [1460usize, 700, 1, 333, 1460, 1000];
     let reads = [100usize, 1500, 7, 900, 0, 2500, 50];
     // How much the peer sends per round at most: sometimes all it may, sometimes a little.
-    let budgets = [usize::MAX, 1000, 3000, 1, usize::MAX, 500, 20_000, 2];
+    let budgets = [1000, usize::MAX, 3000, 1, usize::MAX, 500, 20_000, 2];
     let slack = (1u32 << shift) - 1;
     // The peer's next sequence number: it goes back to our ACK each round.
     let mut nxt = Y + 1;

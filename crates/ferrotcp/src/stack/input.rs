@@ -259,7 +259,7 @@ impl Stack {
         };
         self.stats.tcp_segments_in += 1;
         // MUST-? (RFC 9293 §3.9.1.1 / RFC 1122 §4.2.3.10): never from a broadcast/multicast source.
-        if ip.src.is_broadcast() || ip.src.is_multicast() || ip.src.is_unspecified() {
+        if !self.valid_source(ip.src) {
             return self.drop_input(now, DropReason::Malformed);
         }
         let local = SocketAddrV4::new(ip.dst, seg.dst_port);
@@ -364,9 +364,18 @@ impl Stack {
         }
     }
 
+    /// RFC 1122 §3.2.1.3: broadcast (limited or this subnet's), multicast and 0.0.0.0 are never
+    /// a source address; MUST-63 ignores SYNs from them.
+    fn valid_source(&self, src: Ipv4Addr) -> bool {
+        !(src.is_broadcast()
+            || src.is_multicast()
+            || src.is_unspecified()
+            || src == self.config.subnet_broadcast())
+    }
+
     fn send_icmp_unreachable(&mut self, now: Instant, ip: &Ipv4Repr, packet: &[u8], code: u8) {
         // RFC 1122 §3.2.2: no ICMP error about a packet from a non-unicast source.
-        if ip.src.is_broadcast() || ip.src.is_multicast() || ip.src.is_unspecified() {
+        if !self.valid_source(ip.src) {
             return;
         }
         if !self.icmp_limiter.try_take(now) {
