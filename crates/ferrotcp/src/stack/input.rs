@@ -108,7 +108,7 @@ impl Stack {
         }
         match ip.protocol {
             IpProtocol::Tcp if unicast => self.on_tcp(now, &ip, payload),
-            // RFC 9293 §3.10.7 / MUST-? : TCP ignores segments sent to broadcast addresses.
+            // MUST-57 (RFC 9293 §3.9.1.1): segments to broadcast or multicast addresses are silently discarded.
             IpProtocol::Tcp => self.drop_input(now, DropReason::NotForUs),
             IpProtocol::Udp => self.on_udp(now, &ip, packet, payload, unicast),
             IpProtocol::Icmp => self.on_icmp(now, &ip, payload, unicast),
@@ -258,7 +258,7 @@ impl Stack {
             Err(e) => return self.drop_input(now, drop_reason(e)),
         };
         self.stats.tcp_segments_in += 1;
-        // MUST-? (RFC 9293 §3.9.1.1 / RFC 1122 §4.2.3.10): never from a broadcast/multicast source.
+        // MUST-63 (RFC 9293 §3.9.2.3): a segment from an invalid source address is ignored.
         if !self.valid_source(ip.src) {
             return self.drop_input(now, DropReason::Malformed);
         }

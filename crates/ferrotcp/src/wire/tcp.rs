@@ -225,7 +225,7 @@ impl TcpOptions {
 
     /// Parses an option area (RFC 9293 §3.2). An illegal length (< 2 or past the end)
     /// is `Malformed` (MUST-7); unknown kinds and known kinds with a wrong length are
-    /// skipped (MUST-68, like Linux). Later duplicates override earlier ones.
+    /// skipped (MUST-6, like Linux). Later duplicates override earlier ones.
     pub fn parse(mut opts: &[u8]) -> Result<TcpOptions, WireError> {
         let mut o = TcpOptions::default();
         while let Some((&k, rest)) = opts.split_first() {
@@ -260,7 +260,7 @@ impl TcpOptions {
                         });
                     }
                 }
-                // MUST-68: ignore unknown options; a known kind with a wrong length is
+                // MUST-6: ignore unknown options; a known kind with a wrong length is
                 // skipped the same way.
                 _ => {}
             }

@@ -339,7 +339,7 @@ impl Tcb {
         })
     }
 
-    /// Keep-alive probe (RFC 9293 §3.8.4): SEG.SEQ = SND.NXT - 1, no data (SHLD-?: Linux does the same).
+    /// Keep-alive probe (RFC 9293 §3.8.4): SEG.SEQ = SND.NXT - 1, no data (SHLD-12; Linux does the same).
     fn poll_keepalive(&mut self) -> Option<Outgoing> {
         if !self.keepalive_pending {
             return None;

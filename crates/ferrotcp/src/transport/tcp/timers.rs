@@ -116,7 +116,7 @@ impl Tcb {
         {
             fired(TimerKind::KeepAlive);
             if self.keepalive_probes >= ka.count {
-                // MUST-? (RFC 9293 §3.8.4): no answer to `count` probes: the peer is gone.
+                // RFC 9293 §3.8.4: no answer to `count` probes: the peer is gone (keep-alive tolerates lost ACKs up to then, MUST-29).
                 self.abort_with(CloseReason::TimedOut);
                 return;
             }
