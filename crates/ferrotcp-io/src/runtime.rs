@@ -1,0 +1,538 @@
+//! The runtime: one thread owns the stack and the device. It sleeps in poll(2) until the device
+//! is readable, an application wakes it, or the next timer is due; then it feeds frames in,
+//! runs timers, sends what the stack has to send, and wakes the applications whose sockets
+//! changed. Applications call into the stack under a mutex and wake the thread through an
+//! eventfd.
+
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::Waker;
+use std::thread::JoinHandle;
+use std::time::{Duration as StdDuration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
+
+use ferrotcp::time::Instant;
+use ferrotcp::trace::TraceEvent;
+use ferrotcp::{Event, ListenerHandle, Stack, StackConfig, TcpHandle, UdpHandle};
+
+use crate::device::{Device, DeviceError, DeviceKind};
+use crate::impair::{ImpairConfig, Impairer};
+use crate::pcap::{LinkType, PcapWriter};
+
+/// What to run the stack on, and how.
+#[derive(Clone, Debug)]
+pub struct RuntimeConfig {
+    pub device: String,
+    pub kind: DeviceKind,
+    pub stack: StackConfig,
+    /// Record every frame, both ways, to this file.
+    pub pcap: Option<std::path::PathBuf>,
+    /// Impair the device path in user space (both directions).
+    pub impair: Option<ImpairConfig>,
+    /// Print every TCP state change as it happens.
+    pub trace: bool,
+}
+
+#[derive(Debug)]
+pub enum RuntimeError {
+    Device(DeviceError),
+    Io {
+        context: &'static str,
+        source: io::Error,
+    },
+}
+
+impl std::fmt::Display for RuntimeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RuntimeError::Device(e) => write!(f, "{e}"),
+            RuntimeError::Io { context, source } => write!(f, "{context}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for RuntimeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RuntimeError::Device(e) => Some(e),
+            RuntimeError::Io { source, .. } => Some(source),
+        }
+    }
+}
+
+impl From<DeviceError> for RuntimeError {
+    fn from(e: DeviceError) -> Self {
+        RuntimeError::Device(e)
+    }
+}
+
+/// Who is waiting for what, for async wakeups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum WaitKey {
+    Tcp(TcpHandle),
+    Listener(ListenerHandle),
+    Udp(UdpHandle),
+}
+
+/// Everything behind the mutex.
+pub(crate) struct Inner {
+    pub(crate) stack: Stack,
+    origin: StdInstant,
+    wakers: HashMap<WaitKey, Vec<Waker>>,
+    shutdown: Shutdown,
+    stopped: bool,
+    /// Echo replies not yet collected by `ping` (bounded).
+    echo_replies: std::collections::VecDeque<(std::net::Ipv4Addr, u16, u16)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shutdown {
+    Running,
+    /// Close connections gracefully, then stop (or at the deadline).
+    Graceful(StdInstant),
+    /// Reset what is left and stop now.
+    Abort,
+}
+
+impl Inner {
+    /// The stack's clock: microseconds since the runtime started (monotonic).
+    pub(crate) fn now(&self) -> Instant {
+        Instant::from_micros(self.origin.elapsed().as_micros() as u64)
+    }
+
+    /// False once the runtime thread has stopped: blocking calls fail instead of waiting.
+    pub(crate) fn running(&self) -> bool {
+        !self.stopped
+    }
+
+    pub(crate) fn register(&mut self, key: WaitKey, waker: &Waker) {
+        let list = self.wakers.entry(key).or_default();
+        if !list.iter().any(|w| w.will_wake(waker)) {
+            list.push(waker.clone());
+        }
+    }
+
+    fn wake(&mut self, key: WaitKey) {
+        if let Some(list) = self.wakers.remove(&key) {
+            for w in list {
+                w.wake();
+            }
+        }
+    }
+
+    fn wake_all(&mut self) {
+        for (_, list) in self.wakers.drain() {
+            for w in list {
+                w.wake();
+            }
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    pub(crate) inner: Mutex<Inner>,
+    /// Notified whenever the stack produced events: blocking callers re-check their condition.
+    pub(crate) changed: Condvar,
+    wake_fd: OwnedFd,
+}
+
+impl Shared {
+    /// Locks the stack (a poisoned lock means a panic elsewhere; the data is still consistent
+    /// enough to shut down, so keep going).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Asks the runtime thread to run (after an application call changed the stack).
+    pub(crate) fn kick(&self) {
+        let one: u64 = 1;
+        // SAFETY: writing 8 bytes from a valid u64 to an eventfd we own.
+        unsafe {
+            libc::write(self.wake_fd.as_raw_fd(), (&raw const one).cast(), 8);
+        }
+    }
+
+    fn drain_kick(&self) {
+        let mut v: u64 = 0;
+        // SAFETY: reading 8 bytes into a valid u64 from a non-blocking eventfd we own.
+        unsafe {
+            libc::read(self.wake_fd.as_raw_fd(), (&raw mut v).cast(), 8);
+        }
+    }
+}
+
+/// A running stack. Cloning gives another handle to the same runtime.
+#[derive(Clone)]
+pub struct Runtime {
+    pub(crate) shared: Arc<Shared>,
+    thread: Arc<Mutex<Option<JoinHandle<RuntimeReport>>>>,
+}
+
+/// Figures the runtime thread reports when it stops.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RuntimeReport {
+    pub frames_in: u64,
+    pub frames_out: u64,
+    pub device_send_dropped: u64,
+    pub impaired_dropped: u64,
+}
+
+/// How long a graceful shutdown may take before the rest is reset.
+const GRACE: StdDuration = StdDuration::from_secs(5);
+
+impl Runtime {
+    /// Opens the device and starts the runtime thread.
+    pub fn start(mut config: RuntimeConfig) -> Result<Runtime, RuntimeError> {
+        let device = Device::open(&config.device, config.kind)?;
+        config.stack.mtu = device.mtu()?;
+        config.stack.medium = match config.kind {
+            DeviceKind::Tap => ferrotcp::Medium::Ethernet,
+            DeviceKind::Tun => ferrotcp::Medium::Ip,
+        };
+        let pcap = match &config.pcap {
+            Some(path) => {
+                let file = std::fs::File::create(path).map_err(|source| RuntimeError::Io {
+                    context: "creating the pcap file",
+                    source,
+                })?;
+                let link = match config.kind {
+                    DeviceKind::Tap => LinkType::Ethernet,
+                    DeviceKind::Tun => LinkType::RawIpv4,
+                };
+                let w = PcapWriter::new(io::BufWriter::new(file), link).map_err(|source| {
+                    RuntimeError::Io {
+                        context: "writing the pcap header",
+                        source,
+                    }
+                })?;
+                Some(w)
+            }
+            None => None,
+        };
+        // SAFETY: eventfd has no memory-safety preconditions; the result is checked.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(RuntimeError::Io {
+                context: "creating the wake-up eventfd",
+                source: io::Error::last_os_error(),
+            });
+        }
+        // SAFETY: `fd` is a fresh descriptor that nothing else owns.
+        let wake_fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let trace = config.trace;
+        config.stack.trace = trace;
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                stack: Stack::new(config.stack.clone()),
+                origin: StdInstant::now(),
+                wakers: HashMap::new(),
+                shutdown: Shutdown::Running,
+                stopped: false,
+                echo_replies: std::collections::VecDeque::new(),
+            }),
+            changed: Condvar::new(),
+            wake_fd,
+        });
+        let worker = Worker {
+            shared: shared.clone(),
+            device,
+            pcap,
+            rx_impair: config.impair.clone().map(|c| Impairer::new(c, 1)),
+            tx_impair: config.impair.map(|c| Impairer::new(c, 2)),
+            trace,
+            report: RuntimeReport::default(),
+            buf: vec![0u8; 65536],
+        };
+        let thread = std::thread::Builder::new()
+            .name("ferrotcp-runtime".into())
+            .spawn(move || worker.run())
+            .map_err(|source| RuntimeError::Io {
+                context: "starting the runtime thread",
+                source,
+            })?;
+        Ok(Runtime {
+            shared,
+            thread: Arc::new(Mutex::new(Some(thread))),
+        })
+    }
+
+    /// Runs `f` on the stack (for statistics and diagnostics).
+    pub fn with_stack<T>(&self, f: impl FnOnce(&mut Stack) -> T) -> T {
+        let mut inner = self.shared.lock();
+        let out = f(&mut inner.stack);
+        drop(inner);
+        self.shared.kick();
+        out
+    }
+
+    /// Sends one ICMP echo request and waits up to `timeout` for its reply; returns the round-trip
+    /// time, or `None` if no reply came.
+    pub fn ping(
+        &self,
+        dst: std::net::Ipv4Addr,
+        seq_no: u16,
+        size: usize,
+        timeout: StdDuration,
+    ) -> io::Result<Option<StdDuration>> {
+        let ident = (std::process::id() & 0xffff) as u16;
+        let payload: Vec<u8> = (0..size).map(|i| i as u8).collect();
+        let sent = StdInstant::now();
+        {
+            let mut inner = self.shared.lock();
+            let now = inner.now();
+            inner
+                .stack
+                .icmp_echo_request(now, dst, ident, seq_no, &payload);
+        }
+        self.shared.kick();
+        let deadline = sent + timeout;
+        let got =
+            self.shared
+                .block_on(Some(deadline), io::ErrorKind::TimedOut, |inner| match inner
+                    .echo_replies
+                    .iter()
+                    .position(|&(from, i, s)| from == dst && i == ident && s == seq_no)
+                {
+                    Some(pos) => {
+                        inner.echo_replies.remove(pos);
+                        std::task::Poll::Ready(Ok(()))
+                    }
+                    None => std::task::Poll::Pending,
+                });
+        match got {
+            Ok(()) => Ok(Some(sent.elapsed())),
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Closes every connection gracefully (FIN), waits up to 5 s for them to finish, resets the
+    /// rest, releases the device and stops the thread.
+    pub fn shutdown(&self) -> RuntimeReport {
+        self.stop(Shutdown::Graceful(StdInstant::now() + GRACE))
+    }
+
+    /// Resets every connection and stops at once.
+    pub fn abort(&self) -> RuntimeReport {
+        self.stop(Shutdown::Abort)
+    }
+
+    fn stop(&self, how: Shutdown) -> RuntimeReport {
+        {
+            let mut inner = self.shared.lock();
+            if inner.shutdown == Shutdown::Running || how == Shutdown::Abort {
+                inner.shutdown = how;
+            }
+        }
+        self.shared.kick();
+        let handle = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        handle.and_then(|h| h.join().ok()).unwrap_or_default()
+    }
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    device: Device,
+    pcap: Option<PcapWriter<io::BufWriter<std::fs::File>>>,
+    rx_impair: Option<Impairer>,
+    tx_impair: Option<Impairer>,
+    trace: bool,
+    report: RuntimeReport,
+    buf: Vec<u8>,
+}
+
+/// Frames read per wake-up before timers and output get their turn.
+const RX_BATCH: usize = 256;
+
+impl Worker {
+    fn run(mut self) -> RuntimeReport {
+        let mut closing_started = false;
+        loop {
+            let timeout = self.poll_timeout();
+            self.wait(timeout);
+            self.shared.drain_kick();
+            let shared = self.shared.clone();
+            let mut inner = shared.lock();
+            let now = inner.now();
+            match inner.shutdown {
+                Shutdown::Running => {}
+                Shutdown::Graceful(deadline) => {
+                    if !closing_started {
+                        closing_started = true;
+                        for h in inner.stack.tcp_handles() {
+                            let _ = inner.stack.tcp_close(now, h);
+                        }
+                    }
+                    if inner.stack.tcp_connection_count() == 0 || StdInstant::now() >= deadline {
+                        inner.shutdown = Shutdown::Abort;
+                    }
+                }
+                Shutdown::Abort => {
+                    for h in inner.stack.tcp_handles() {
+                        let _ = inner.stack.tcp_abort(now, h);
+                    }
+                    self.pump(&mut inner, now);
+                    inner.stopped = true;
+                    inner.wake_all();
+                    drop(inner);
+                    shared.changed.notify_all();
+                    if let Some(p) = self.pcap.as_mut() {
+                        let _ = p.flush();
+                    }
+                    return self.report;
+                }
+            }
+            self.pump(&mut inner, now);
+            drop(inner);
+            shared.changed.notify_all();
+        }
+    }
+
+    /// One round: frames in, timers, frames out, events to the applications.
+    fn pump(&mut self, inner: &mut Inner, now: Instant) {
+        let wall = StdInstant::now();
+        for _ in 0..RX_BATCH {
+            match self.device.recv(&mut self.buf) {
+                Ok(n) => {
+                    self.report.frames_in += 1;
+                    let frame = &self.buf[..n];
+                    if let Some(p) = self.pcap.as_mut() {
+                        let _ = p.write_packet(unix_now(), frame);
+                    }
+                    match self.rx_impair.as_mut() {
+                        Some(imp) => {
+                            if !imp.push(wall, frame.to_vec()) {
+                                self.report.impaired_dropped += 1;
+                            }
+                        }
+                        None => inner.stack.receive(now, frame),
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        if let Some(imp) = self.rx_impair.as_mut() {
+            while let Some(frame) = imp.pop_due(wall) {
+                inner.stack.receive(now, &frame);
+            }
+        }
+        if inner.stack.poll_timeout().is_some_and(|t| t <= now) {
+            inner.stack.handle_timeout(now);
+        }
+        while let Some(frame) = inner.stack.poll_transmit(now) {
+            if let Some(imp) = self.tx_impair.as_mut() {
+                if !imp.push(wall, frame.clone()) {
+                    self.report.impaired_dropped += 1;
+                }
+            } else {
+                self.send(&frame);
+            }
+            inner.stack.recycle(frame);
+        }
+        if let Some(mut imp) = self.tx_impair.take() {
+            while let Some(frame) = imp.pop_due(wall) {
+                self.send(&frame);
+            }
+            self.tx_impair = Some(imp);
+        }
+        while let Some(ev) = inner.stack.poll_event() {
+            let key = match ev {
+                Event::EchoReply {
+                    from,
+                    ident,
+                    seq_no,
+                    ..
+                } => {
+                    if inner.echo_replies.len() >= 1024 {
+                        inner.echo_replies.pop_front();
+                    }
+                    inner.echo_replies.push_back((from, ident, seq_no));
+                    continue;
+                }
+                Event::Incoming(l) => WaitKey::Listener(l),
+                Event::UdpReadable(u) => WaitKey::Udp(u),
+                Event::Connected(h)
+                | Event::Readable(h)
+                | Event::Writable(h)
+                | Event::PeerClosed(h)
+                | Event::Urgent(h)
+                | Event::Stalled(h)
+                | Event::IcmpError(h, _)
+                | Event::Closed(h, _) => WaitKey::Tcp(h),
+            };
+            inner.wake(key);
+        }
+        while let Some(rec) = inner.stack.poll_trace() {
+            if self.trace
+                && let TraceEvent::TcpState {
+                    local,
+                    remote,
+                    from,
+                    to,
+                } = rec.event
+            {
+                eprintln!(
+                    "{:>12} {local} <-> {remote}: {from} -> {to}",
+                    rec.time.to_string()
+                );
+            }
+        }
+    }
+
+    fn send(&mut self, frame: &[u8]) {
+        if let Some(p) = self.pcap.as_mut() {
+            let _ = p.write_packet(unix_now(), frame);
+        }
+        match self.device.send(frame) {
+            Ok(_) => self.report.frames_out += 1,
+            // The kernel's queue is full: drop it like a full NIC queue; TCP retransmits.
+            Err(_) => self.report.device_send_dropped += 1,
+        }
+    }
+
+    /// How long poll(2) may sleep: until the next stack timer or impaired frame.
+    fn poll_timeout(&self) -> Option<StdDuration> {
+        let mut inner = self.shared.lock();
+        if inner.shutdown != Shutdown::Running {
+            return Some(StdDuration::from_millis(10));
+        }
+        let now = inner.now();
+        let mut next = inner.stack.poll_timeout().map(|t| t.saturating_since(now));
+        let wall = StdInstant::now();
+        for imp in [&self.rx_impair, &self.tx_impair].into_iter().flatten() {
+            if let Some(t) = imp.next_due() {
+                let d = t.saturating_duration_since(wall);
+                next = Some(next.map_or(d, |n: StdDuration| n.min(d)));
+            }
+        }
+        next
+    }
+
+    fn wait(&self, timeout: Option<StdDuration>) {
+        let mut fds = [
+            libc::pollfd {
+                fd: self.device.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: self.shared.wake_fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // Round up to whole milliseconds so a timer is never polled too early in a busy loop.
+        let ms = timeout.map_or(-1, |d| d.as_micros().div_ceil(1000).min(60_000) as i32);
+        // SAFETY: `fds` is a valid array of two pollfd structs for the duration of the call.
+        unsafe {
+            libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms);
+        }
+    }
+}
+
+fn unix_now() -> StdDuration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}
