@@ -127,7 +127,10 @@ fn a_closed_port_is_refused_at_once() {
         String::from_utf8_lossy(&out.stderr)
     );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("refused") || err.contains("Couldn't connect"), "{err}");
+    assert!(
+        err.contains("refused") || err.contains("Couldn't connect"),
+        "{err}"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "refused only after {:?}",

@@ -1,5 +1,25 @@
 //! `std::net`-like sockets over a ferrotcp [`Runtime`](crate::runtime::Runtime): the same names,
 //! the same blocking behaviour, the same `io::ErrorKind`s.
+//!
+//! ```no_run
+//! use std::io::{Read, Write};
+//! use ferrotcp::{StackConfig, wire::MacAddr};
+//! use ferrotcp_io::{Runtime, RuntimeConfig, device::DeviceKind, net::TcpStream};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let stack = StackConfig::new(MacAddr([2, 0, 0, 0, 0, 1]), "192.0.2.2".parse()?, 24).with_seed(42);
+//! let rt = Runtime::start(RuntimeConfig {
+//!     device: "ftap0".into(), kind: DeviceKind::Tap, stack, pcap: None, impair: None, trace: false,
+//! })?;
+//! rt.set_default();
+//! // From here on it reads like std::net.
+//! let mut s = TcpStream::connect("192.0.2.1:7")?;
+//! s.write_all(b"hello")?;
+//! s.shutdown(std::net::Shutdown::Write)?;
+//! let mut reply = String::new();
+//! s.read_to_string(&mut reply)?;
+//! # Ok(()) }
+//! ```
 
 pub(crate) mod error;
 pub(crate) mod tcp;
