@@ -4,6 +4,7 @@
 
 pub mod device;
 pub mod impair;
+pub mod live_trace;
 pub mod net;
 pub mod pcap;
 pub mod runtime;

@@ -13,11 +13,11 @@ use std::thread::JoinHandle;
 use std::time::{Duration as StdDuration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
 
 use ferrotcp::time::Instant;
-use ferrotcp::trace::TraceEvent;
 use ferrotcp::{Event, ListenerHandle, Stack, StackConfig, TcpHandle, UdpHandle};
 
 use crate::device::{Device, DeviceError, DeviceKind};
 use crate::impair::{ImpairConfig, Impairer};
+use crate::live_trace::{self, Direction};
 use crate::pcap::{LinkType, PcapWriter};
 
 /// What to run the stack on, and how.
@@ -241,6 +241,7 @@ impl Runtime {
             rx_impair: config.impair.clone().map(|c| Impairer::new(c, 1)),
             tx_impair: config.impair.map(|c| Impairer::new(c, 2)),
             trace,
+            medium: config.stack.medium,
             report: RuntimeReport::default(),
             buf: vec![0u8; 65536],
         };
@@ -338,6 +339,7 @@ struct Worker {
     rx_impair: Option<Impairer>,
     tx_impair: Option<Impairer>,
     trace: bool,
+    medium: ferrotcp::Medium,
     report: RuntimeReport,
     buf: Vec<u8>,
 }
@@ -397,6 +399,12 @@ impl Worker {
                 Ok(n) => {
                     self.report.frames_in += 1;
                     let frame = &self.buf[..n];
+                    if self.trace
+                        && let Some(line) =
+                            live_trace::segment_line(now, self.medium, Direction::In, frame)
+                    {
+                        eprintln!("{line}");
+                    }
                     if let Some(p) = self.pcap.as_mut() {
                         let _ = p.write_packet(unix_now(), frame);
                     }
@@ -421,6 +429,12 @@ impl Worker {
             inner.stack.handle_timeout(now);
         }
         while let Some(frame) = inner.stack.poll_transmit(now) {
+            if self.trace
+                && let Some(line) =
+                    live_trace::segment_line(now, self.medium, Direction::Out, &frame)
+            {
+                eprintln!("{line}");
+            }
             if let Some(imp) = self.tx_impair.as_mut() {
                 if !imp.push(wall, frame.clone()) {
                     self.report.impaired_dropped += 1;
@@ -465,17 +479,9 @@ impl Worker {
         }
         while let Some(rec) = inner.stack.poll_trace() {
             if self.trace
-                && let TraceEvent::TcpState {
-                    local,
-                    remote,
-                    from,
-                    to,
-                } = rec.event
+                && let Some(line) = live_trace::state_line(rec.time, &rec.event)
             {
-                eprintln!(
-                    "{:>12} {local} <-> {remote}: {from} -> {to}",
-                    rec.time.to_string()
-                );
+                eprintln!("{line}");
             }
         }
     }

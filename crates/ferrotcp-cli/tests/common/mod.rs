@@ -360,3 +360,136 @@ pub fn sh_in(ns: &Ns, script: &str, timeout: Duration) -> Output {
     c.args(["-c", script]);
     run_bounded(c, timeout)
 }
+
+// ---- Helpers for ferrotcp as a client, Linux servers, TUN, traces (appended). ----
+
+/// Path of the `ferrotcp` binary under test, for shell scripts run inside a namespace.
+pub fn ferrotcp_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ferrotcp")
+}
+
+/// A namespace with a persistent device (`ip tuntap add DEV mode tap|tun`) whose Linux side is
+/// already configured (192.0.2.1/24, up) before ferrotcp runs: `ferrotcp get/connect` then
+/// attach to the existing device by name (TUNSETIFF on a persistent device with the same
+/// flags, `IFF_NO_PI` being `ip tuntap`'s default), so Linux servers can bind 192.0.2.1 first
+/// and ferrotcp's first SYN finds Linux ready. The device goes with the namespace.
+pub struct Link {
+    pub dev: String,
+    /// "tap" or "tun".
+    pub mode: &'static str,
+    pub ns: Ns,
+}
+
+impl Link {
+    pub fn new(mode: &'static str) -> Link {
+        let ns = Ns::new();
+        let dev = dev_name();
+        run_ok(
+            Command::new("ip").args(["-n", &ns.name, "tuntap", "add", "dev", &dev, "mode", mode]),
+        );
+        run_ok(Command::new("ip").args([
+            "-n",
+            &ns.name,
+            "addr",
+            "add",
+            &format!("{LINUX_IP}/24"),
+            "dev",
+            &dev,
+        ]));
+        run_ok(Command::new("ip").args(["-n", &ns.name, "link", "set", &dev, "up"]));
+        Link { dev, mode, ns }
+    }
+
+    /// `--tap DEV --ip 192.0.2.2/24` (or `--tun`), for a ferrotcp command line on this link.
+    pub fn link_args(&self) -> String {
+        format!("--{} {} --ip {FERRO_CIDR}", self.mode, self.dev)
+    }
+}
+
+/// Waits (bounded) until something in `ns` listens on TCP `port`.
+pub fn wait_listening(ns: &Ns, port: u16, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let out = ns
+            .cmd("ss")
+            .args(["-Hltn", &format!("sport = :{port}")])
+            .output()
+            .expect("ss");
+        if !String::from_utf8_lossy(&out.stdout).trim().is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing listens on port {port} in {} after {timeout:?}",
+            ns.name
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `ss -tan` inside the namespace (Linux's view of its TCP connections).
+pub fn ss_tan(ns: &Ns) -> String {
+    let out = ns.cmd("ss").args(["-Htan"]).output().expect("ss");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+impl Proc {
+    /// Every stderr line that arrives within `timeout` (or until the process closes stderr).
+    pub fn lines_for(&self, timeout: Duration) -> Vec<String> {
+        let deadline = Instant::now() + timeout;
+        let mut v = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr_lines.recv_timeout(left) {
+                Ok(line) => v.push(line),
+                Err(_) => return v,
+            }
+        }
+    }
+
+    /// Waits (bounded) for the process to end; its exit status, or None on timeout.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        wait_timeout(&mut self.child, timeout)
+    }
+}
+
+/// Like [`serve`] but on a TUN device (`--tun`): raw IP, no Ethernet, no ARP.
+pub fn serve_tun(files: &[(&str, &[u8])], extra: &[&str]) -> Served {
+    let ns = Ns::new();
+    let dir = TempDir::new("www");
+    for (name, data) in files {
+        std::fs::write(dir.path.join(name), data).expect("write served file");
+    }
+    let dev = dev_name();
+    let root = dir.path.to_string_lossy().to_string();
+    let mut cmd = ferrotcp_in(&ns);
+    cmd.args([
+        "serve",
+        "--tun",
+        &dev,
+        "--ip",
+        FERRO_CIDR,
+        "--echo",
+        "7",
+        "--discard",
+        "9",
+        "--http",
+        "80",
+        "--root",
+        &root,
+    ]);
+    cmd.args(extra);
+    let proc = Proc::spawn(cmd);
+    ns.configure_linux_side(&dev, Duration::from_secs(10));
+    proc.wait_for_line("serving", Duration::from_secs(10));
+    Served { proc, dir, dev, ns }
+}
+
+/// Trace lines (`--trace`) that record a change into state `to` (e.g. "TIME-WAIT").
+pub fn transitions_to<'a>(lines: &'a [String], to: &str) -> Vec<&'a String> {
+    let suffix = format!("-> {to}");
+    lines
+        .iter()
+        .filter(|l| l.trim_end().ends_with(&suffix))
+        .collect()
+}
