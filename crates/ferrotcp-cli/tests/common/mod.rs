@@ -485,11 +485,56 @@ pub fn serve_tun(files: &[(&str, &[u8])], extra: &[&str]) -> Served {
     Served { proc, dir, dev, ns }
 }
 
+/// RFC 793 state names as `--trace` prints them.
+pub const TCP_STATES: [&str; 11] = [
+    "CLOSED",
+    "LISTEN",
+    "SYN-SENT",
+    "SYN-RECEIVED",
+    "ESTABLISHED",
+    "FIN-WAIT-1",
+    "FIN-WAIT-2",
+    "CLOSE-WAIT",
+    "CLOSING",
+    "LAST-ACK",
+    "TIME-WAIT",
+];
+
+/// The state change `(from, to)` a `--trace` line records, if it records one. Accepts both
+/// `TIME local <-> remote: FROM -> TO` and `TIME PORT [FROM -> TO] remote ...`; segment lines
+/// (`|-- SYN ... -->`) are not state changes.
+pub fn state_change(line: &str) -> Option<(&'static str, &'static str)> {
+    for from in TCP_STATES {
+        for to in TCP_STATES {
+            let pat = format!("{from} -> {to}");
+            if let Some(at) = line.find(&pat) {
+                let before_ok = at == 0
+                    || !line.as_bytes()[at - 1].is_ascii_alphanumeric()
+                        && line.as_bytes()[at - 1] != b'-';
+                let end = at + pat.len();
+                let after_ok = end == line.len()
+                    || !(line.as_bytes()[end].is_ascii_alphanumeric()
+                        || line.as_bytes()[end] == b'-');
+                if before_ok && after_ok {
+                    return Some((from, to));
+                }
+            }
+        }
+    }
+    None
+}
+
 /// Trace lines (`--trace`) that record a change into state `to` (e.g. "TIME-WAIT").
 pub fn transitions_to<'a>(lines: &'a [String], to: &str) -> Vec<&'a String> {
-    let suffix = format!("-> {to}");
     lines
         .iter()
-        .filter(|l| l.trim_end().ends_with(&suffix))
+        .filter(|l| state_change(l).is_some_and(|(_, t)| t == to))
         .collect()
+}
+
+/// Whether the trace records the change `from -> to`.
+pub fn has_change(lines: &[String], from: &str, to: &str) -> bool {
+    lines
+        .iter()
+        .any(|l| state_change(l).is_some_and(|(f, t)| f == from && t == to))
 }

@@ -8,12 +8,12 @@ use crate::time::Instant;
 use crate::trace::DropReason;
 use crate::transport::tcp::{IcmpError, IcmpOutcome, Reply, Tcb};
 use crate::transport::udp::DeliverOutcome;
-use crate::wire::MacAddr;
 use crate::wire::icmpv4::unreachable_code;
 use crate::wire::{
     ArpOperation, ArpRepr, EtherType, EthernetRepr, Icmpv4Repr, IpProtocol, Ipv4Repr, TcpRepr,
     UdpRepr, WireError,
 };
+use crate::wire::{MacAddr, TcpFlags};
 
 fn drop_reason(e: WireError) -> DropReason {
     match e {
@@ -359,8 +359,12 @@ impl Stack {
         remote: SocketAddrV4,
         reply: Reply,
     ) {
-        if let Reply::Rst { seq, ack } = reply {
-            self.send_rst(now, local, remote, seq, ack);
+        match reply {
+            Reply::None => {}
+            Reply::Rst { seq, ack } => self.send_rst(now, local, remote, seq, ack),
+            Reply::Ack { seq, ack } => {
+                self.send_control(now, local, remote, TcpFlags::ACK, seq, Some(ack))
+            }
         }
     }
 

@@ -28,6 +28,10 @@ impl Stack {
             let out = self.tcp.get_mut(h).and_then(|c| c.tcb.poll_segment(now));
             match out {
                 Some(out) => {
+                    // Sending can change state (a teaching ablation does); let the rest know.
+                    if self.tcp.get(h).is_some_and(|c| c.tcb.has_news()) {
+                        self.after_tcb(now, h);
+                    }
                     self.tcp.schedule(h);
                     if let Some(frame) = self.tcp_frame(now, h, out) {
                         self.stats.frames_out += 1;
@@ -91,7 +95,21 @@ impl Stack {
         seq: SeqNum,
         ack: Option<SeqNum>,
     ) {
-        let mut flags = TcpFlags::RST;
+        self.stats.tcp_rst_sent += 1;
+        self.send_control(now, local, remote, TcpFlags::RST, seq, ack);
+    }
+
+    /// A segment without data and without a connection behind it (RST, or a last ACK); the
+    /// ACK flag is added when `ack` is given, the window is zero.
+    pub(super) fn send_control(
+        &mut self,
+        now: Instant,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        mut flags: TcpFlags,
+        seq: SeqNum,
+        ack: Option<SeqNum>,
+    ) {
         if ack.is_some() {
             flags |= TcpFlags::ACK;
         }
@@ -106,7 +124,6 @@ impl Stack {
             options: TcpOptions::default(),
         };
         let len = repr.header_len();
-        self.stats.tcp_rst_sent += 1;
         self.send_ipv4(now, *remote.ip(), IpProtocol::Tcp, len, |seg| {
             repr.emit(seg, *local.ip(), *remote.ip())
         });

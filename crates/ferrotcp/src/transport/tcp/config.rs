@@ -35,6 +35,9 @@ pub struct TcpConfig {
     pub window_scaling: bool,
     /// Largest number of out-of-order ranges held for reassembly.
     pub max_ooo_ranges: usize,
+    /// Teaching-only ablations: always empty unless the `teaching` feature is on and
+    /// [`TcpConfig::ablate`] was called (`Ablations` has no public constructor).
+    pub ablations: super::ablation::Ablations,
 }
 
 /// RFC 9293 §3.8.4 / RFC 1122 §4.2.3.6 keep-alive timing.
@@ -74,11 +77,24 @@ impl Default for TcpConfig {
             keepalive: None,
             window_scaling: true,
             max_ooo_ranges: 32,
+            ablations: super::ablation::Ablations::default(),
         }
     }
 }
 
 impl TcpConfig {
+    /// Breaks TCP on purpose, for teaching (`ferrotcp explain --ablate ...`). Never use this
+    /// for real traffic.
+    #[cfg(feature = "teaching")]
+    pub fn ablate(mut self, ablation: super::ablation::Ablation) -> Self {
+        self.ablations.insert(ablation);
+        self
+    }
+
+    pub fn ablations(&self) -> super::ablation::Ablations {
+        self.ablations
+    }
+
     pub fn time_wait(&self) -> Duration {
         self.msl * 2
     }

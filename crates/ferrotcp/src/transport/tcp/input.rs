@@ -1,5 +1,6 @@
 //! SEGMENT ARRIVES (RFC 9293 §3.10.7.3 for SYN-SENT, §3.10.7.4 for the other states), step by step.
 
+use super::ablation::Ablation;
 use super::congestion::CongestionControl;
 use super::error::CloseReason;
 use super::state::State;
@@ -17,11 +18,25 @@ pub enum Reply {
         seq: SeqNum,
         ack: Option<SeqNum>,
     },
+    /// `<SEQ=seq><ACK=ack><CTL=ACK>` from a connection that is already gone (the last ACK under
+    /// the no-time-wait teaching ablation).
+    Ack {
+        seq: SeqNum,
+        ack: SeqNum,
+    },
 }
 
 impl Tcb {
     pub fn on_segment(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) -> Reply {
         self.stats.segments_received += 1;
+        let reply = self.on_segment_inner(now, seg, payload);
+        match (reply, self.final_ack.take()) {
+            (Reply::None, Some((seq, ack))) => Reply::Ack { seq, ack },
+            (reply, _) => reply,
+        }
+    }
+
+    fn on_segment_inner(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) -> Reply {
         match self.state {
             State::Closed(_) => Reply::None,
             State::SynSent => self.on_segment_syn_sent(now, seg, payload),
@@ -89,7 +104,11 @@ impl Tcb {
             // Our SYN is acknowledged: ESTABLISHED, send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
             self.on_handshake_complete();
             self.set_state(State::Established);
-            self.notify(Notify::CONNECTED);
+            if self.ablations.has(Ablation::FourWayHandshake) {
+                self.await_confirm = true;
+            } else {
+                self.notify(Notify::CONNECTED);
+            }
             if self.fin_queued {
                 self.set_state(State::FinWait1);
             }
@@ -235,6 +254,15 @@ impl Tcb {
             if self.fin_queued {
                 self.set_state(State::FinWait1);
             }
+            if self.ablations.has(Ablation::FourWayHandshake) {
+                // Teaching ablation: a fourth message acknowledging the client's ACK.
+                self.ack = AckUrgency::Now;
+            }
+        } else if self.await_confirm {
+            // FourWayHandshake ablation: any segment from the server after the handshake is
+            // the confirmation the client waited for.
+            self.await_confirm = false;
+            self.notify(Notify::CONNECTED);
         }
         if seg.ack.gt(self.snd_max) {
             // Acknowledges something not yet sent: send an ACK and drop (§3.10.7.4).
@@ -571,6 +599,12 @@ impl Tcb {
 
     /// Enter (or restart) TIME-WAIT for 2·MSL; every other timer stops.
     pub(super) fn enter_time_wait(&mut self, now: Instant) {
+        if self.ablations.has(Ablation::NoTimeWait) {
+            // Teaching ablation: no TIME-WAIT at all; the last ACK still goes out.
+            self.final_ack = Some((self.acceptable_seq(), self.rcv_nxt));
+            self.set_state(State::Closed(CloseReason::Normal));
+            return;
+        }
         self.rtx_deadline = None;
         self.persist_deadline = None;
         self.set_state(State::TimeWait {

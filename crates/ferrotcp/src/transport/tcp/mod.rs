@@ -1,6 +1,7 @@
 //! TCP (RFC 9293): sequence arithmetic lives in `crate::seq`; here are the connection state
 //! machine, its buffers, RTT estimation, congestion control, timers and the connection table.
 
+pub mod ablation;
 mod assembler;
 pub mod config;
 pub mod congestion;

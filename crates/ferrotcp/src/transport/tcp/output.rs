@@ -41,8 +41,15 @@ impl Tcb {
                 }
             }
             State::TimeWait { .. } => self.pure_ack_if_due(),
-            // Closed straight from SYN-RECEIVED, our SYN still unacknowledged: it goes first.
-            State::FinWait1 | State::LastAck | State::Closing if self.snd_nxt == self.iss => {
+            // Synchronized while our SYN is still unacknowledged (closed straight from
+            // SYN-RECEIVED, or the two-way-handshake ablation): the SYN goes again first.
+            State::Established
+            | State::CloseWait
+            | State::FinWait1
+            | State::LastAck
+            | State::Closing
+                if self.snd_nxt == self.iss =>
+            {
                 Some(self.send_syn(now))
             }
             State::Established
@@ -125,6 +132,16 @@ impl Tcb {
             repr.options.window_scale = Some(self.rcv_wscale);
         }
         self.consumed(now, self.iss, 1, retransmission);
+        if self
+            .ablations
+            .has(super::ablation::Ablation::TwoWayHandshake)
+            && self.state == (State::SynReceived { from_listen: true })
+        {
+            // Teaching ablation: the server counts the connection as established once its
+            // SYN,ACK is out, without waiting for the third message.
+            self.set_state(State::Established);
+            self.notify(super::tcb::Notify::CONNECTED);
+        }
         Outgoing {
             repr,
             payload_offset: 0,
@@ -262,6 +279,9 @@ impl Tcb {
 
     /// New data (and FIN). Nagle (RFC 9293 §3.7.4) and sender SWS avoidance (§3.8.6.2.1, MUST-38).
     fn poll_data(&mut self, now: Instant) -> Option<Outgoing> {
+        if self.await_confirm {
+            return None;
+        }
         let data_end = self.fin_seq();
         if self.snd_nxt.lt(data_end) {
             let avail = data_end - self.snd_nxt;

@@ -136,6 +136,12 @@ pub struct Tcb {
     pub(super) unacked_bytes: u32,
     /// Duplicate ACKs owed beyond the one `ack` stands for.
     pub(super) extra_acks: u8,
+    /// Teaching-only ablations (see `ablation.rs`); empty in normal use.
+    pub(super) ablations: super::ablation::Ablations,
+    /// FourWayHandshake ablation: the client waits for the server's extra message.
+    pub(super) await_confirm: bool,
+    /// NoTimeWait ablation: the last ACK of a connection that closed on the spot.
+    pub(super) final_ack: Option<(SeqNum, SeqNum)>,
     /// MUST-21: the application's own R2 for this connection.
     pub(super) r2_override: Option<u32>,
     /// RCV.UP and SND.UP: the urgent pointers, once there have been any.
@@ -252,6 +258,9 @@ impl Tcb {
             unacked_bytes: 0,
             extra_acks: 0,
             r2_override: None,
+            ablations: config.ablations(),
+            await_confirm: false,
+            final_ack: None,
             rcv_up: None,
             snd_up: None,
             syn_timed_out: false,
@@ -304,6 +313,11 @@ impl Tcb {
         s.rto_micros = self.rtt.rto().as_micros() as u64;
         s.cwnd = self.cc.cwnd();
         s
+    }
+
+    /// Notifications or state changes are waiting to be collected.
+    pub fn has_news(&self) -> bool {
+        !self.notify.is_empty() || !self.transitions.is_empty()
     }
 
     pub fn take_notify(&mut self) -> Notify {

@@ -1,0 +1,328 @@
+//! Throughput between a user-space TCP on a TAP device and the Linux kernel's TCP, both
+//! directions, for ferrotcp and for smoltcp 0.14 under the same settings. Needs root and
+//! /dev/net/tun. Each stack (and each run) gets its own TAP device and its own network namespace,
+//! which this program makes and deletes (the stack is 192.0.2.2, Linux 192.0.2.1).
+//!
+//! `cargo run --release -p ferrotcp-bench --bin tap_throughput [-- MIB [RUNS]]`
+//!
+//! Output: `# ...` context lines, then
+//! `figure NAME ferrotcp=V smoltcp=V ratio=R unit=Gbit/s` (best run of each stack,
+//! ratio = ferrotcp / smoltcp). A failed run prints `# STACK: ...` and its figure shows `FAIL`;
+//! the exit status is then 1.
+
+mod ferro;
+mod smol;
+
+use std::cell::RefCell;
+use std::net::Ipv4Addr;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// The user-space stack's address; Linux's is [`LINUX_ADDR`].
+pub const STACK_ADDR: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
+pub const LINUX_ADDR: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+/// Linux → stack (the stack listens).
+pub const PORT_IN: u16 = 5001;
+/// Stack → Linux (Linux listens).
+pub const PORT_OUT: u16 = 5002;
+/// Application read/write size, and each stack's send and receive buffer.
+pub const CHUNK: usize = 256 * 1024;
+/// Limit on one transfer (connection set-up included).
+pub const TRANSFER_LIMIT: Duration = Duration::from_secs(120);
+/// Limit on connecting to Linux's listener (it may take a moment to start).
+pub const CONNECT_LIMIT: Duration = Duration::from_secs(5);
+/// How long a finished transfer waits for Linux's `nc` to exit.
+pub const EXIT_LIMIT: Duration = Duration::from_secs(10);
+
+pub type Outcome = Result<Duration, String>;
+
+pub const FIGURES: [&str; 2] = ["tap_linux_to_stack", "tap_stack_to_linux"];
+
+/// A fresh network namespace and the name of the TAP device that goes into it.
+/// The namespace is deleted on drop (after the stack has closed its device, which removes it).
+pub struct Net {
+    pub ns: String,
+    pub dev: String,
+    counters: RefCell<Vec<u64>>,
+}
+
+/// Linux's TCP counters and the TAP device's transmit drops (frames Linux could not queue to
+/// the stack), printed after each transfer (deltas), to show losses and retransmissions.
+const COUNTERS: [&str; 6] = [
+    "TcpInSegs",
+    "TcpOutSegs",
+    "TcpRetransSegs",
+    "TcpExtTCPOFOQueue",
+    "TcpExtTCPDSACKOldSent",
+    "dev_tx_dropped",
+];
+
+impl Net {
+    fn create(tag: char, run: u32) -> Result<Net, String> {
+        let pid = std::process::id();
+        let net = Net {
+            ns: format!("tapbench-{pid}-{tag}{run}"),
+            // At most 3 + 5 + 1 + 2 = 11 characters (IFNAMSIZ allows 15).
+            dev: format!("{tag}tb{}r{run}", pid % 100_000),
+            counters: RefCell::new(vec![0; COUNTERS.len()]),
+        };
+        ip(&["netns", "add", &net.ns])?;
+        Ok(net)
+    }
+
+    /// Moves the (already created) TAP device into the namespace and gives Linux's end its
+    /// address.
+    pub fn attach(&self) -> Result<(), String> {
+        ip(&["link", "set", &self.dev, "netns", &self.ns])?;
+        ip(&[
+            "-n",
+            &self.ns,
+            "addr",
+            "add",
+            "192.0.2.1/24",
+            "dev",
+            &self.dev,
+        ])?;
+        ip(&["-n", &self.ns, "link", "set", &self.dev, "up"])
+    }
+
+    /// Prints how much Linux's TCP counters in the namespace grew since the last call.
+    pub fn print_counters(&self, stack: &str, what: &str) {
+        let nstat = COUNTERS[..COUNTERS.len() - 1].join(" ");
+        let script = format!(
+            "nstat -asz {nstat}; echo dev_tx_dropped $(cat /sys/class/net/{}/statistics/tx_dropped)",
+            self.dev
+        );
+        let Ok(out) = Command::new("ip")
+            .args(["netns", "exec", &self.ns, "sh", "-c", &script])
+            .output()
+        else {
+            return;
+        };
+        let text = String::from_utf8_lossy(&out.stdout);
+        let value = |name: &str| {
+            text.lines()
+                .map(|l| l.split_whitespace())
+                .find_map(|mut f| (f.next() == Some(name)).then(|| f.next()).flatten())
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        let mut last = self.counters.borrow_mut();
+        let mut line = format!("# {what} {stack}: Linux counters");
+        for (i, name) in COUNTERS.iter().enumerate() {
+            let v = value(name);
+            line += &format!(" {name}={}", v.saturating_sub(last[i]));
+            last[i] = v;
+        }
+        println!("{line}");
+    }
+
+    /// Linux sends `bytes` to the stack's port [`PORT_IN`].
+    pub fn linux_sender(&self, bytes: usize) -> Result<Proc, String> {
+        Proc::spawn(
+            &self.ns,
+            &format!("head -c {bytes} /dev/zero | nc -N -w 30 192.0.2.2 {PORT_IN}"),
+        )
+    }
+
+    /// Linux listens on [`PORT_OUT`] and discards what it reads.
+    pub fn linux_receiver(&self) -> Result<Proc, String> {
+        Proc::spawn(
+            &self.ns,
+            &format!("nc -l -s 192.0.2.1 -p {PORT_OUT} -w 30 > /dev/null"),
+        )
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
+    }
+}
+
+fn ip(args: &[&str]) -> Result<(), String> {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|e| format!("ip: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "ip {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// A shell command run inside a namespace, in its own process group; the group is killed on
+/// drop if it is still running.
+pub struct Proc(Child);
+
+impl Proc {
+    fn spawn(ns: &str, cmd: &str) -> Result<Proc, String> {
+        Command::new("ip")
+            .args(["netns", "exec", ns, "sh", "-c", cmd])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .map(Proc)
+            .map_err(|e| format!("spawning `{cmd}`: {e}"))
+    }
+
+    /// Exit status if the command has finished.
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.0.try_wait().ok().flatten()
+    }
+
+    /// Waits at most `limit` for the command to finish.
+    pub fn wait_for(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let end = Instant::now() + limit;
+        loop {
+            if let Some(st) = self.exited() {
+                return Some(st);
+            }
+            if Instant::now() >= end {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if self.exited().is_none() {
+            let group = format!("-{}", self.0.id());
+            let _ = Command::new("kill")
+                .args(["-TERM", "--", &group])
+                .stderr(Stdio::null())
+                .status();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn gbit(bytes: usize, d: Duration) -> f64 {
+    bytes as f64 * 8.0 / d.as_secs_f64() / 1e9
+}
+
+/// `/proc/loadavg` (other work on the machine skews these figures).
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn uname() -> String {
+    Command::new("uname")
+        .arg("-r")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Best (highest) Gbit/s over the runs, or `None` if any run failed.
+fn best(runs: &[Option<f64>]) -> Option<f64> {
+    runs.iter()
+        .try_fold(0.0f64, |acc, r| r.map(|v| acc.max(v)))
+        .filter(|_| !runs.is_empty())
+}
+
+fn fmt(v: Option<f64>) -> String {
+    v.map_or("FAIL".into(), |v| format!("{v:.2}"))
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let mib: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(512);
+    let runs: u32 = args
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+        .clamp(1, 99);
+    let bytes = mib << 20;
+    println!(
+        "# tap_throughput: each stack on its own TAP device (IP MTU 1500) <-> Linux {} TCP in its own netns; {mib} MiB each way",
+        uname()
+    );
+    println!(
+        "# both stacks: {CHUNK} B send/recv buffers, {CHUNK} B application reads/writes, Nagle on, Reno, delayed ACK 40 ms, checksums computed and verified"
+    );
+    println!(
+        "# Linux -> stack: `head -c {bytes} /dev/zero | nc -N -w 30 192.0.2.2 {PORT_IN}`; stack -> Linux: `nc -l -s 192.0.2.1 -p {PORT_OUT} -w 30 > /dev/null` (done when Linux has closed)"
+    );
+    println!("# {runs} run(s) per stack, alternating ferrotcp, smoltcp; best run reported");
+    println!("# load average before: {}", loadavg());
+
+    // results[stack][figure][run]
+    let mut results = vec![vec![Vec::new(); 2]; 2];
+    let mut failed = false;
+    for run in 1..=runs {
+        for (si, stack) in ["ferrotcp", "smoltcp"].into_iter().enumerate() {
+            let outcomes = match Net::create(stack.as_bytes()[0] as char, run) {
+                Ok(net) => {
+                    println!("# {stack} run {run}: TAP {}, netns {}", net.dev, net.ns);
+                    if si == 0 {
+                        ferro::run(&net, bytes)
+                    } else {
+                        smol::run(&net, bytes)
+                    }
+                }
+                Err(e) => [Err(e.clone()), Err(e)],
+            };
+            for (fi, outcome) in outcomes.into_iter().enumerate() {
+                let name = FIGURES[fi];
+                match outcome {
+                    Ok(d) => {
+                        let g = gbit(bytes, d);
+                        println!(
+                            "# {name} {stack} run {run}: {bytes} bytes in {:.3} s = {g:.2} Gbit/s",
+                            d.as_secs_f64()
+                        );
+                        results[si][fi].push(Some(g));
+                    }
+                    Err(e) => {
+                        println!("# {stack}: {name} run {run}: {e}");
+                        results[si][fi].push(None);
+                        failed = true;
+                    }
+                }
+            }
+        }
+    }
+    for (fi, name) in FIGURES.iter().enumerate() {
+        for (si, stack) in ["ferrotcp", "smoltcp"].into_iter().enumerate() {
+            let ok: Vec<f64> = results[si][fi].iter().flatten().copied().collect();
+            if ok.len() > 1 {
+                let hi = ok.iter().copied().fold(f64::MIN, f64::max);
+                let lo = ok.iter().copied().fold(f64::MAX, f64::min);
+                println!(
+                    "# {name} {stack}: best {hi:.2}, worst {lo:.2} Gbit/s, spread {:.0} % of best",
+                    (hi - lo) / hi * 100.0
+                );
+            }
+        }
+    }
+    println!("# load average after: {}", loadavg());
+    for (fi, name) in FIGURES.iter().enumerate() {
+        let f = best(&results[0][fi]);
+        let s = best(&results[1][fi]);
+        let ratio = match (f, s) {
+            (Some(f), Some(s)) if s > 0.0 => format!("{:.2}", f / s),
+            _ => "NA".into(),
+        };
+        println!(
+            "figure {name} ferrotcp={} smoltcp={} ratio={ratio} unit=Gbit/s",
+            fmt(f),
+            fmt(s)
+        );
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}

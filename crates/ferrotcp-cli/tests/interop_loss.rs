@@ -1,0 +1,115 @@
+//! Transfers against Linux through ferrotcp's user-space impairments (`--loss 5 --reorder 2`,
+//! both directions of ferrotcp's device path), so both stacks' loss recovery runs, in a
+//! namespace per test (addresses 192.0.2.0/24).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const IMPAIR: [&str; 6] = ["--loss", "5", "--reorder", "2", "--seed", "7"];
+
+#[test]
+fn curl_downloads_10_mib_intact_through_5_percent_loss() {
+    if !can_run(&["curl", "sha256sum"]) {
+        return;
+    }
+    let data = pattern(31, 10 << 20);
+    let s = serve(&[("big.bin", &data)], &IMPAIR);
+    let out_path = s.dir.path.join("downloaded.bin");
+    let started = Instant::now();
+    let out = sh_in(
+        &s.ns,
+        &format!(
+            "curl -sS --max-time 55 -o {} http://{FERRO_IP}/big.bin",
+            out_path.display()
+        ),
+        Duration::from_secs(60),
+    );
+    assert!(
+        out.status.success(),
+        "curl after {:?}: {}",
+        started.elapsed(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = std::fs::read(&out_path).expect("downloaded file");
+    assert_eq!(got.len(), data.len());
+    assert_eq!(sha256(&got), sha256(&data));
+    eprintln!("10 MiB at 5% loss in {:?}", started.elapsed());
+}
+
+#[test]
+fn socat_echo_2_mib_byte_exact_through_5_percent_loss() {
+    if !can_run(&["socat"]) {
+        return;
+    }
+    let data = pattern(32, 2 << 20);
+    let s = serve(&[("in.bin", &data)], &IMPAIR);
+    let started = Instant::now();
+    let out = sh_in(
+        &s.ns,
+        &format!(
+            "socat -t 30 -T 55 TCP:{FERRO_IP}:7 - < {} > {}",
+            s.dir.path.join("in.bin").display(),
+            s.dir.path.join("echo.out").display()
+        ),
+        Duration::from_secs(60),
+    );
+    assert!(
+        out.status.success(),
+        "socat after {:?}: {}",
+        started.elapsed(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = std::fs::read(s.dir.path.join("echo.out")).expect("echo output");
+    assert_eq!(got.len(), data.len(), "echo length");
+    assert!(got == data, "the echo differs from what was sent");
+    eprintln!("2 MiB echo at 5% loss in {:?}", started.elapsed());
+}
+
+#[test]
+fn get_downloads_10_mib_from_python_through_5_percent_loss() {
+    if !can_run(&["python3", "sha256sum", "ss"]) {
+        return;
+    }
+    let link = Link::new("tap");
+    let dir = TempDir::new("pyloss");
+    let data = pattern(33, 10 << 20);
+    std::fs::write(dir.path.join("file.bin"), &data).expect("write");
+    let mut py = link.ns.cmd("python3");
+    py.args([
+        "-m",
+        "http.server",
+        "8000",
+        "--bind",
+        LINUX_IP,
+        "--directory",
+    ])
+    .arg(&dir.path);
+    let _server = Proc::spawn(py);
+    wait_listening(&link.ns, 8000, Duration::from_secs(10));
+    let out_path = dir.path.join("got.bin");
+    let started = Instant::now();
+    let out = sh_in(
+        &link.ns,
+        &format!(
+            "{} get http://{LINUX_IP}:8000/file.bin -o {} {} {}",
+            ferrotcp_bin(),
+            out_path.display(),
+            link.link_args(),
+            IMPAIR.join(" ")
+        ),
+        Duration::from_secs(60),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "ferrotcp get after {:?}: {err}",
+        started.elapsed()
+    );
+    let got = std::fs::read(&out_path).expect("downloaded file");
+    assert_eq!(got.len(), data.len());
+    assert_eq!(sha256(&got), sha256(&data));
+    eprintln!("ferrotcp get 10 MiB at 5% loss in {:?}", started.elapsed());
+}
