@@ -43,7 +43,7 @@ fn get_downloads_10_mib_from_python_http_server() {
     let out = sh_in(
         &link.ns,
         &format!(
-            "{} get http://{LINUX_IP}:8000/file.bin -o {} {}",
+            "exec {} get http://{LINUX_IP}:8000/file.bin -o {} {}",
             ferrotcp_bin(),
             out_path.display(),
             link.link_args()
@@ -84,7 +84,7 @@ fn connect_echoes_1_mib_through_linux_socat_and_half_close_ends_it() {
     let out = sh_in(
         &link.ns,
         &format!(
-            "{} connect {LINUX_IP}:7 {} < {} > {}",
+            "exec {} connect {LINUX_IP}:7 {} < {} > {}",
             ferrotcp_bin(),
             link.link_args(),
             inp.display(),
@@ -112,7 +112,7 @@ fn connect_to_a_closed_linux_port_is_refused_at_once() {
     let out = sh_in(
         &link.ns,
         &format!(
-            "{} connect {LINUX_IP}:9 {} < /dev/null",
+            "exec {} connect {LINUX_IP}:9 {} < /dev/null",
             ferrotcp_bin(),
             link.link_args()
         ),

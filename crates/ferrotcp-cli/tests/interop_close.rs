@@ -56,7 +56,7 @@ fn ferrotcp_half_closes_and_reads_a_reply_made_after_its_fin() {
     let out = sh_in(
         &link.ns,
         &format!(
-            "{} connect {LINUX_IP}:7 --trace {} < {} > {}",
+            "exec {} connect {LINUX_IP}:7 --trace {} < {} > {}",
             ferrotcp_bin(),
             link.link_args(),
             inp.display(),
@@ -312,7 +312,7 @@ fn linux_server_closing_first_leaves_ferrotcp_get_in_close_wait_then_last_ack() 
     let out = sh_in(
         &link.ns,
         &format!(
-            "{} get http://{LINUX_IP}:8000/f.bin -o {} --trace {}",
+            "exec {} get http://{LINUX_IP}:8000/f.bin -o {} --trace {}",
             ferrotcp_bin(),
             outp.display(),
             link.link_args()

@@ -94,7 +94,7 @@ fn get_downloads_10_mib_from_python_through_5_percent_loss() {
     let out = sh_in(
         &link.ns,
         &format!(
-            "{} get http://{LINUX_IP}:8000/file.bin -o {} {} {}",
+            "exec {} get http://{LINUX_IP}:8000/file.bin -o {} {} {}",
             ferrotcp_bin(),
             out_path.display(),
             link.link_args(),

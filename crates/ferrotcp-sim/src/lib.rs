@@ -7,6 +7,7 @@
 pub mod error;
 pub mod impairments;
 pub mod ladder;
+pub mod lang;
 pub mod ladder_trace;
 mod link;
 pub mod network;
@@ -27,3 +28,4 @@ pub use pair::Pair;
 pub use rng::SimRng;
 pub use stats::LinkStats;
 pub use trace::{LossReason, SimEvent, SimRecord};
+pub use lang::Lang;
