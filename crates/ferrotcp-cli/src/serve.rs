@@ -92,7 +92,11 @@ pub fn run(args: &ServeArgs) -> ExitCode {
         let _ = t.join();
     }
     rt.shutdown();
-    ExitCode::SUCCESS
+    if crate::signals::interrupted() {
+        ExitCode::from(130)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// One thread per connection; the loop ends when the runtime stops.

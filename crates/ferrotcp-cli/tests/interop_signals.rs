@@ -23,9 +23,6 @@ fn cpu_time(pid: u32) -> Duration {
 
 /// An idle `ferrotcp serve` (three listeners blocked in accept) should sleep in poll(2).
 #[test]
-#[ignore = "ferrotcp bug: blocked callers and the runtime thread wake each other in a loop \
-            (net/wait.rs block_on kicks the eventfd before every wait; runtime.rs Worker::run \
-            notify_all()s the condvar after every round), so idle serve burns ~90% of a core"]
 fn idle_serve_sleeps_instead_of_spinning() {
     if !can_run(&[]) {
         return;
@@ -45,9 +42,6 @@ fn idle_serve_sleeps_instead_of_spinning() {
 /// Ctrl-C must stop `serve` even when nobody reads its standard error any more (a closed
 /// pipe, a closed terminal).
 #[test]
-#[ignore = "ferrotcp bug: signals.rs's Ctrl-C handler starts with eprintln!, which panics on \
-            EPIPE; the panic kills ctrlc's handler thread, so the shutdown never starts and \
-            every later SIGINT/SIGTERM is caught and ignored (only SIGKILL works)"]
 fn sigint_stops_serve_even_when_stderr_is_closed() {
     if !can_run(&[]) {
         return;
@@ -56,11 +50,13 @@ fn sigint_stops_serve_even_when_stderr_is_closed() {
     let dir = TempDir::new("sig");
     let dev = dev_name();
     let mut cmd = ferrotcp_in(&ns);
-    cmd.args(["serve", "--tap", &dev, "--ip", FERRO_CIDR, "--http", "80", "--root"])
-        .arg(&dir.path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    cmd.args([
+        "serve", "--tap", &dev, "--ip", FERRO_CIDR, "--http", "80", "--root",
+    ])
+    .arg(&dir.path)
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn");
     let pid = child.id() as i32;
     // Read (bounded) until "serving", then close our end of its stderr.
@@ -105,9 +101,6 @@ fn sigint_stops_serve_even_when_stderr_is_closed() {
 /// `ferrotcp connect` that closed first (its FIN, then the peer's) has nothing left to do:
 /// it should exit at once, not after the 5 s shutdown grace period.
 #[test]
-#[ignore = "ferrotcp bug: Runtime::shutdown (runtime.rs Worker::run, Graceful) waits until \
-            tcp_connection_count() == 0, which counts TIME-WAIT connections, so a client that \
-            closed first always waits the full 5 s GRACE before exiting"]
 fn connect_exits_promptly_after_closing_first() {
     if !can_run(&["socat"]) {
         return;
@@ -136,7 +129,10 @@ fn connect_exits_promptly_after_closing_first() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "hello\n");
-    assert!(err.contains("TIME-WAIT"), "ferrotcp did not close first:\n{err}");
+    assert!(
+        err.contains("TIME-WAIT"),
+        "ferrotcp did not close first:\n{err}"
+    );
     assert!(
         took < Duration::from_secs(2),
         "ferrotcp connect took {took:?} to exit after closing first"

@@ -366,7 +366,8 @@ impl Worker {
                             let _ = inner.stack.tcp_close(now, h);
                         }
                     }
-                    if inner.stack.tcp_connection_count() == 0 || StdInstant::now() >= deadline {
+                    // TIME-WAIT needs nothing from us (and outlives any reasonable wait).
+                    if inner.stack.tcp_active_count() == 0 || StdInstant::now() >= deadline {
                         inner.shutdown = Shutdown::Abort;
                     }
                 }
@@ -385,15 +386,20 @@ impl Worker {
                     return self.report;
                 }
             }
-            self.pump(&mut inner, now);
+            let changed = self.pump(&mut inner, now);
             drop(inner);
-            shared.changed.notify_all();
+            // Blocked callers re-check only when something may have changed for them.
+            if changed {
+                shared.changed.notify_all();
+            }
         }
     }
 
-    /// One round: frames in, timers, frames out, events to the applications.
-    fn pump(&mut self, inner: &mut Inner, now: Instant) {
+    /// One round: frames in, timers, frames out, events to the applications. Returns whether
+    /// the applications may have something new to look at.
+    fn pump(&mut self, inner: &mut Inner, now: Instant) -> bool {
         let wall = StdInstant::now();
+        let mut changed = false;
         for _ in 0..RX_BATCH {
             match self.device.recv(&mut self.buf) {
                 Ok(n) => {
@@ -451,6 +457,7 @@ impl Worker {
             self.tx_impair = Some(imp);
         }
         while let Some(ev) = inner.stack.poll_event() {
+            changed = true;
             let key = match ev {
                 Event::EchoReply {
                     from,
@@ -484,6 +491,7 @@ impl Worker {
                 eprintln!("{line}");
             }
         }
+        changed
     }
 
     fn send(&mut self, frame: &[u8]) {

@@ -211,6 +211,9 @@ pub fn wait_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> 
 
 /// Runs a command to completion within `timeout` (killed otherwise); returns its output.
 pub fn run_bounded(mut cmd: Command, timeout: Duration) -> Output {
+    use std::os::unix::process::CommandExt;
+    // Its own process group, so that a timeout ends the whole script, not just `sh`.
+    cmd.process_group(0);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -230,7 +233,10 @@ pub fn run_bounded(mut cmd: Command, timeout: Duration) -> Output {
     let status = match wait_timeout(&mut child, timeout) {
         Some(s) => s,
         None => {
-            let _ = child.kill();
+            // SAFETY: signalling the process group we created for this child.
+            unsafe {
+                libc::kill(-(child.id() as i32), libc::SIGKILL);
+            }
             let _ = child.wait();
             panic!("command timed out after {timeout:?}: {cmd:?}");
         }

@@ -20,6 +20,7 @@ impl Shared {
         mut attempt: impl FnMut(&mut Inner) -> Poll<io::Result<T>>,
     ) -> io::Result<T> {
         let mut inner = self.lock();
+        let mut first = true;
         loop {
             if let Poll::Ready(r) = attempt(&mut inner) {
                 drop(inner);
@@ -29,8 +30,12 @@ impl Shared {
             if !inner.running() {
                 return Err(super::error::stopped());
             }
-            // The attempt may have queued something (a window update): let the runtime run.
-            self.kick();
+            // The first attempt may have queued something (a window update): let the runtime
+            // run once. Kicking on every retry would keep both threads awake for nothing.
+            if first {
+                self.kick();
+                first = false;
+            }
             let wait = match deadline {
                 Some(d) => {
                     let now = Instant::now();

@@ -315,6 +315,15 @@ impl Stack {
             .collect()
     }
 
+    /// Connections not yet CLOSED nor in TIME-WAIT (for a graceful shutdown; walks the table).
+    pub fn tcp_active_count(&self) -> usize {
+        self.tcp
+            .conns
+            .iter()
+            .filter(|(_, c)| !matches!(c.tcb.state(), TcpState::TimeWait | TcpState::Closed))
+            .count()
+    }
+
     /// Open connections and listeners (for leak checks and diagnostics).
     pub fn tcp_connection_count(&self) -> usize {
         self.tcp.conns.len()
