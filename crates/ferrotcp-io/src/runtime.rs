@@ -328,7 +328,24 @@ impl Runtime {
         }
         self.shared.kick();
         let handle = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
-        handle.and_then(|h| h.join().ok()).unwrap_or_default()
+        match handle {
+            Some(h) => h.join().unwrap_or_default(),
+            None => {
+                // Another caller is already stopping it: wait until the thread is done, so
+                // that returning means stopped for every caller (bounded: grace + margin).
+                let deadline = StdInstant::now() + GRACE + StdDuration::from_secs(5);
+                let mut inner = self.shared.lock();
+                while !inner.stopped && StdInstant::now() < deadline {
+                    inner = self
+                        .shared
+                        .changed
+                        .wait_timeout(inner, StdDuration::from_millis(50))
+                        .map(|(g, _)| g)
+                        .unwrap_or_else(|p| p.into_inner().0);
+                }
+                RuntimeReport::default()
+            }
+        }
     }
 }
 
@@ -376,13 +393,14 @@ impl Worker {
                         let _ = inner.stack.tcp_abort(now, h);
                     }
                     self.pump(&mut inner, now);
+                    // Everything is on disk before anyone can see the runtime as stopped.
+                    if let Some(p) = self.pcap.as_mut() {
+                        let _ = p.flush();
+                    }
                     inner.stopped = true;
                     inner.wake_all();
                     drop(inner);
                     shared.changed.notify_all();
-                    if let Some(p) = self.pcap.as_mut() {
-                        let _ = p.flush();
-                    }
                     return self.report;
                 }
             }
