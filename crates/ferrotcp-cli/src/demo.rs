@@ -6,10 +6,18 @@ use std::time::Instant as WallClock;
 use clap::Args;
 use ferrotcp::time::{Duration, Instant};
 use ferrotcp::trace::TcpState;
+use ferrotcp_sim::Lang;
 use ferrotcp_sim::ladder::{LadderItem, LadderOptions, LadderState, Side, render};
 use ferrotcp_sim::ladder_trace::{SeqDisplay, ladder_items};
 use ferrotcp_sim::scenario::echo::{EchoOutcome, EchoParams, run_echo};
 use ferrotcp_sim::scenario::pattern::fnv1a64;
+use ferrotcp_sim::svg::SvgOptions;
+
+use crate::outputs::{OutputArgs, write_outputs};
+
+/// The SVG diagram draws at least this many segments before summarising the middle (it can be
+/// scrolled, unlike a terminal).
+const SVG_MIN_SEGMENTS: usize = 500;
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
@@ -34,12 +42,15 @@ pub struct DemoArgs {
     /// Frames duplicated, in percent.
     #[arg(long, default_value_t = 0.0, value_parser = percent)]
     duplicate: f64,
-    /// Segments drawn before the middle of the ladder is summarised.
+    /// Segments drawn before the middle of the ladder is summarised (the SVG draws at least
+    /// 500).
     #[arg(long, default_value_t = 40)]
     max_segments: usize,
     /// Show raw sequence numbers instead of numbers relative to each side's ISN.
     #[arg(long)]
     absolute: bool,
+    #[command(flatten)]
+    out: OutputArgs,
 }
 
 fn percent(s: &str) -> Result<f64, String> {
@@ -97,7 +108,35 @@ pub fn run(args: &DemoArgs) -> ExitCode {
     };
     print!("{}", render(&items, &opts));
     println!();
-    print_summary(args, &outcome, real);
+    print_summary(args, &outcome, &items, real);
+    let svg = SvgOptions {
+        left_name: opts.left_name.clone(),
+        right_name: opts.right_name.clone(),
+        title: Some(format!(
+            "ferrotcp demo: echo of {} bytes (seed {}, loss {:.1}%, delay {} ms)",
+            args.bytes,
+            args.seed,
+            args.loss * 100.0,
+            args.delay_ms
+        )),
+        max_segments: Some(args.max_segments.max(SVG_MIN_SEGMENTS)),
+    };
+    if let Err(e) = write_outputs(&args.out, &items, &svg, outcome.pair.net.trace()) {
+        eprintln!("ferrotcp demo: {e}");
+        return ExitCode::FAILURE;
+    }
+    let lang = args.out.lang;
+    for (what, path) in [
+        (lang.pick("SVG diagram", "SVG 时序图"), &args.out.svg),
+        (lang.pick("pcap capture", "pcap 抓包文件"), &args.out.pcap),
+    ] {
+        if let Some(path) = path {
+            match lang {
+                Lang::En => println!("  wrote {what}: {}", path.display()),
+                Lang::Zh => println!("  已写入 {what}：{}", path.display()),
+            }
+        }
+    }
     if outcome.intact() {
         ExitCode::SUCCESS
     } else {
@@ -136,69 +175,177 @@ fn states(list: &[TcpState], first: TcpState) -> String {
     out.join(" → ")
 }
 
-fn print_summary(args: &DemoArgs, o: &EchoOutcome, real: std::time::Duration) {
-    let ok = |b: bool| if b { "intact" } else { "MISMATCH" };
+/// When the phases of the connection happened, from the state changes in `items`.
+struct Phases {
+    /// The client entered ESTABLISHED: the three-way handshake is complete.
+    handshake_done: Option<Instant>,
+    /// The first side left ESTABLISHED (FIN-WAIT-1 or CLOSE-WAIT): the close began.
+    close_started: Option<Instant>,
+    /// The server reached CLOSED: the four segments of the close were exchanged.
+    close_done: Option<Instant>,
+}
+
+fn phases(items: &[LadderItem]) -> Phases {
+    let first = |pred: &dyn Fn(&LadderState) -> bool| {
+        items.iter().find_map(|i| match i {
+            LadderItem::State(s) if pred(s) => Some(s.time),
+            _ => None,
+        })
+    };
+    let handshake_done = first(&|s| s.side == Side::Left && s.state == TcpState::Established);
+    let close_started = first(&|s| matches!(s.state, TcpState::FinWait1 | TcpState::CloseWait));
+    let close_done = close_started.and_then(|start| {
+        first(&|s| s.side == Side::Right && s.state == TcpState::Closed && s.time >= start)
+    });
+    Phases {
+        handshake_done,
+        close_started,
+        close_done,
+    }
+}
+
+fn print_summary(
+    args: &DemoArgs,
+    o: &EchoOutcome,
+    items: &[LadderItem],
+    real: std::time::Duration,
+) {
+    let lang = args.out.lang;
+    let zh = lang == Lang::Zh;
+    let ok = |b: bool| match (b, zh) {
+        (true, false) => "intact",
+        (false, false) => "MISMATCH",
+        (true, true) => "完好",
+        (false, true) => "不一致",
+    };
     let sent_hash = fnv1a64(&o.sent);
-    println!(
-        "summary (seed {}, loss {:.1}%, mss {})",
-        args.seed,
-        args.loss * 100.0,
-        args.mss.map_or("1460".to_string(), |m| m.to_string())
-    );
-    println!(
-        "  client → server: {} of {} bytes, fnv1a64 {:016x} vs sent {:016x}: {}",
-        o.server_received.len(),
-        o.sent.len(),
-        fnv1a64(&o.server_received),
-        sent_hash,
-        ok(o.server_received == o.sent)
-    );
-    println!(
-        "  server → client: {} of {} bytes, fnv1a64 {:016x} vs sent {:016x}: {}",
-        o.client_received.len(),
-        o.sent.len(),
-        fnv1a64(&o.client_received),
-        sent_hash,
-        ok(o.client_received == o.sent)
-    );
-    for (name, st) in [("client", &o.client_stats), ("server", &o.server_stats)] {
+    let mss = args.mss.map_or("1460".to_string(), |m| m.to_string());
+    if zh {
         println!(
-            "  {name}: {} segments sent, {} retransmitted ({} timeouts, {} fast retransmits), srtt {:.1} ms, rto {:.0} ms",
-            st.segments_sent,
-            st.retransmissions,
-            st.timeouts,
-            st.fast_retransmits,
-            st.srtt_micros as f64 / 1000.0,
-            st.rto_micros as f64 / 1000.0
+            "摘要（随机种子 {}，丢包率 {:.1}%，MSS {mss}）",
+            args.seed,
+            args.loss * 100.0
+        );
+    } else {
+        println!(
+            "summary (seed {}, loss {:.1}%, mss {mss})",
+            args.seed,
+            args.loss * 100.0
         );
     }
-    println!(
-        "  client states: {}",
-        states(&o.client_states, TcpState::Closed)
-    );
-    println!(
-        "  server states: {}",
-        states(&o.server_states, TcpState::Listen)
-    );
-    let link = o.pair.net.stats();
-    println!(
-        "  link: {} frames sent, {} lost, {} duplicated, {} reordered",
-        link.sent, link.lost, link.duplicated, link.reordered
-    );
-    let done = o
-        .transfer_done_at
-        .map_or("never".to_string(), |t| t.to_string());
-    println!(
-        "  time: echo complete at {done} (virtual), both CLOSED at {} after TIME-WAIT; real {:.1} ms",
-        o.finished_at,
-        real.as_secs_f64() * 1000.0
-    );
-    println!(
-        "  result: {}",
-        if o.intact() {
-            "OK: every byte arrived intact both ways; both sides CLOSED"
+    let directions = [
+        ("client → server", "客户端 → 服务器", &o.server_received),
+        ("server → client", "服务器 → 客户端", &o.client_received),
+    ];
+    for (en, zh_name, got) in directions {
+        if zh {
+            println!(
+                "  {zh_name}：收到 {} / {} 字节，fnv1a64 {:016x}，发送端为 {:016x}：{}",
+                got.len(),
+                o.sent.len(),
+                fnv1a64(got),
+                sent_hash,
+                ok(*got == o.sent)
+            );
         } else {
-            "FAILED"
+            println!(
+                "  {en}: {} of {} bytes, fnv1a64 {:016x} vs sent {:016x}: {}",
+                got.len(),
+                o.sent.len(),
+                fnv1a64(got),
+                sent_hash,
+                ok(*got == o.sent)
+            );
         }
+    }
+    let hosts = [
+        ("client", "客户端", &o.client_stats),
+        ("server", "服务器", &o.server_stats),
+    ];
+    for (name, zh_name, st) in hosts {
+        let (srtt, rto) = (
+            st.srtt_micros as f64 / 1000.0,
+            st.rto_micros as f64 / 1000.0,
+        );
+        if zh {
+            println!(
+                "  {zh_name}：发送 {} 个报文段，重传 {} 个（超时重传 {} 次，快速重传 {} 次），平滑往返时间 SRTT {srtt:.1} ms，重传超时 RTO {rto:.0} ms",
+                st.segments_sent, st.retransmissions, st.timeouts, st.fast_retransmits,
+            );
+        } else {
+            println!(
+                "  {name}: {} segments sent, {} retransmitted ({} timeouts, {} fast retransmits), srtt {srtt:.1} ms, rto {rto:.0} ms",
+                st.segments_sent, st.retransmissions, st.timeouts, st.fast_retransmits,
+            );
+        }
+    }
+    let p = phases(items);
+    let when = |t: Option<Instant>| {
+        t.map_or_else(
+            || lang.pick("never", "未发生").to_string(),
+            |t| t.to_string(),
+        )
+    };
+    if zh {
+        println!(
+            "  阶段：三次握手完成于 {}；四次挥手从 {} 到 {}（服务器进入 CLOSED），客户端随后在 TIME-WAIT 中等待 2MSL",
+            when(p.handshake_done),
+            when(p.close_started),
+            when(p.close_done)
+        );
+    } else {
+        println!(
+            "  phases: three-way handshake done at {}; four-way close from {} to {} (server CLOSED), then the client waits 2MSL in TIME-WAIT",
+            when(p.handshake_done),
+            when(p.close_started),
+            when(p.close_done)
+        );
+    }
+    let (client_states, server_states) = (
+        states(&o.client_states, TcpState::Closed),
+        states(&o.server_states, TcpState::Listen),
     );
+    if zh {
+        println!("  客户端状态：{client_states}");
+        println!("  服务器状态：{server_states}");
+    } else {
+        println!("  client states: {client_states}");
+        println!("  server states: {server_states}");
+    }
+    let link = o.pair.net.stats();
+    if zh {
+        println!(
+            "  链路：发送 {} 帧，丢失 {} 帧，重复 {} 帧，乱序 {} 帧",
+            link.sent, link.lost, link.duplicated, link.reordered
+        );
+    } else {
+        println!(
+            "  link: {} frames sent, {} lost, {} duplicated, {} reordered",
+            link.sent, link.lost, link.duplicated, link.reordered
+        );
+    }
+    let done = when(o.transfer_done_at);
+    let real_ms = real.as_secs_f64() * 1000.0;
+    if zh {
+        println!(
+            "  时间：回显完成于 {done}（虚拟时间），TIME-WAIT 结束后双方于 {} 进入 CLOSED；实际耗时 {real_ms:.1} ms",
+            o.finished_at
+        );
+    } else {
+        println!(
+            "  time: echo complete at {done} (virtual), both CLOSED at {} after TIME-WAIT; real {real_ms:.1} ms",
+            o.finished_at
+        );
+    }
+    let result = match (o.intact(), zh) {
+        (true, false) => "OK: every byte arrived intact both ways; both sides CLOSED",
+        (false, false) => "FAILED",
+        (true, true) => "成功：所有字节双向完好到达；双方均已进入 CLOSED",
+        (false, true) => "失败",
+    };
+    if zh {
+        println!("  结果：{result}");
+    } else {
+        println!("  result: {result}");
+    }
 }

@@ -2,9 +2,12 @@
 
 mod connect;
 mod demo;
+mod diagram;
+mod explain;
 mod get;
 mod http;
 mod link_args;
+mod outputs;
 mod ping;
 mod serve;
 mod signals;
@@ -36,6 +39,10 @@ enum Command {
     Connect(connect::ConnectArgs),
     /// Send ICMP echo requests through the stack.
     Ping(ping::PingArgs),
+    /// Draw the ladder diagram of a TCP connection in a pcap capture.
+    Diagram(diagram::DiagramArgs),
+    /// Explain TCP by running it: handshake, close, TIME-WAIT and why (list topics without one).
+    Explain(explain::ExplainArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,5 +53,7 @@ fn main() -> ExitCode {
         Command::Get(args) => get::run(&args),
         Command::Connect(args) => connect::run(&args),
         Command::Ping(args) => ping::run(&args),
+        Command::Diagram(args) => diagram::run(&args),
+        Command::Explain(args) => explain::run(&args),
     }
 }

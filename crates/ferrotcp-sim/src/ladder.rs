@@ -224,13 +224,13 @@ impl Layout {
     /// Host names centred over their lifelines.
     fn header(&self, out: &mut String, left: &str, right: &str) {
         let mut line = String::new();
-        let left_start = self.left_col().saturating_sub(left.chars().count() / 2);
+        let left_start = self.left_col().saturating_sub(width(left) / 2);
         pad_to(&mut line, left_start);
         line.push_str(left);
         let right_start = self
             .right_col()
-            .saturating_sub(right.chars().count() / 2)
-            .max(line.chars().count() + 1);
+            .saturating_sub(width(right) / 2)
+            .max(width(&line) + 1);
         pad_to(&mut line, right_start);
         line.push_str(right);
         push_line(out, &line);
@@ -273,7 +273,7 @@ impl Layout {
 
     fn segment_line(&self, out: &mut String, seg: &LadderSegment) {
         let label = truncate(&segment_label(seg), self.middle - ARROW_OVERHEAD);
-        let label_len = label.chars().count();
+        let label_len = width(&label);
         let m = self.middle;
         // A lost segment's arrow stops short of the far lifeline, at an X.
         let lost_len = (label_len + ARROW_OVERHEAD).max(3 * m / 4).min(m - 1);
@@ -313,7 +313,7 @@ impl Layout {
 
     /// `text` centred between the lifelines, or after the right one if it does not fit.
     fn centred<'a>(&self, text: &'a str) -> (String, &'a str) {
-        let len = text.chars().count();
+        let len = width(text);
         if len + 2 > self.middle {
             return (String::new(), text);
         }
@@ -339,12 +339,26 @@ fn segment_label(seg: &LadderSegment) -> String {
     s
 }
 
-/// Cuts `s` to at most `max` characters, marking the cut with `..`.
+/// Columns `s` takes on a terminal (a Chinese character takes two).
+fn width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// Cuts `s` to at most `max` columns, marking the cut with `..`.
 fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
+    if width(s) <= max {
         return s.to_string();
     }
-    let mut t: String = s.chars().take(max.saturating_sub(2)).collect();
+    let mut t = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > max.saturating_sub(2) {
+            break;
+        }
+        used += w;
+        t.push(c);
+    }
     t.push_str("..");
     t
 }
@@ -354,7 +368,7 @@ fn dashes(n: usize) -> String {
 }
 
 fn pad_to(line: &mut String, col: usize) {
-    let len = line.chars().count();
+    let len = width(line);
     line.extend(core::iter::repeat_n(' ', col.saturating_sub(len)));
 }
 

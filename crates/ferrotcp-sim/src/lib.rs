@@ -4,11 +4,12 @@
 //! [`Impairments`]. Time is virtual and jumps from event to event, so a minute of simulated
 //! traffic takes milliseconds, and a seed replays a run bit for bit.
 
+pub mod capture;
 pub mod error;
 pub mod impairments;
 pub mod ladder;
-pub mod lang;
 pub mod ladder_trace;
+pub mod lang;
 mod link;
 pub mod network;
 pub mod node;
@@ -18,14 +19,15 @@ pub mod rng;
 pub mod scenario;
 pub mod stack_node;
 pub mod stats;
+pub mod svg;
 pub mod trace;
 
 pub use error::LinkError;
 pub use impairments::{ImpairmentError, Impairments, LinkConfig};
+pub use lang::Lang;
 pub use network::Network;
 pub use node::{HostId, Node};
 pub use pair::Pair;
 pub use rng::SimRng;
 pub use stats::LinkStats;
 pub use trace::{LossReason, SimEvent, SimRecord};
-pub use lang::Lang;

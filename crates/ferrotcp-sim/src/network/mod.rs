@@ -5,6 +5,7 @@
 //! enter the links at the current virtual time.
 
 mod frames;
+mod inject;
 
 use ferrotcp::time::Instant;
 use ferrotcp::trace::TraceRecord;

@@ -1,4 +1,5 @@
 //! Ready-made scenarios over the two-host [`Pair`](crate::Pair).
 
 pub mod echo;
+pub mod explain;
 pub mod pattern;

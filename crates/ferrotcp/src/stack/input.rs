@@ -362,8 +362,14 @@ impl Stack {
         match reply {
             Reply::None => {}
             Reply::Rst { seq, ack } => self.send_rst(now, local, remote, seq, ack),
-            Reply::Ack { seq, ack } => {
-                self.send_control(now, local, remote, TcpFlags::ACK, seq, Some(ack))
+            Reply::Ack { seq, ack, window } => {
+                let seg = super::output::Control {
+                    flags: TcpFlags::ACK,
+                    seq,
+                    ack: Some(ack),
+                    window,
+                };
+                self.send_control(now, local, remote, seg)
             }
         }
     }

@@ -14,6 +14,14 @@ use crate::wire::{
 };
 
 const ETH: usize = EthernetRepr::HEADER_LEN;
+
+/// The header fields of a connection-less control segment (the ACK flag is implied by `ack`).
+pub(super) struct Control {
+    pub flags: TcpFlags,
+    pub seq: SeqNum,
+    pub ack: Option<SeqNum>,
+    pub window: u16,
+}
 const IP: usize = Ipv4Repr::HEADER_LEN;
 
 impl Stack {
@@ -96,36 +104,40 @@ impl Stack {
         ack: Option<SeqNum>,
     ) {
         self.stats.tcp_rst_sent += 1;
-        self.send_control(now, local, remote, TcpFlags::RST, seq, ack);
+        let seg = Control {
+            flags: TcpFlags::RST,
+            seq,
+            ack,
+            window: 0,
+        };
+        self.send_control(now, local, remote, seg);
     }
 
-    /// A segment without data and without a connection behind it (RST, or a last ACK); the
-    /// ACK flag is added when `ack` is given, the window is zero.
+    /// A segment without data and without a connection behind it (RST, or a last ACK).
     pub(super) fn send_control(
         &mut self,
         now: Instant,
         local: SocketAddrV4,
         remote: SocketAddrV4,
-        mut flags: TcpFlags,
-        seq: SeqNum,
-        ack: Option<SeqNum>,
+        seg: Control,
     ) {
-        if ack.is_some() {
+        let mut flags = seg.flags;
+        if seg.ack.is_some() {
             flags |= TcpFlags::ACK;
         }
         let repr = TcpRepr {
             src_port: local.port(),
             dst_port: remote.port(),
-            seq,
-            ack: ack.unwrap_or(SeqNum(0)),
+            seq: seg.seq,
+            ack: seg.ack.unwrap_or(SeqNum(0)),
             flags,
-            window: 0,
+            window: seg.window,
             urgent: 0,
             options: TcpOptions::default(),
         };
         let len = repr.header_len();
-        self.send_ipv4(now, *remote.ip(), IpProtocol::Tcp, len, |seg| {
-            repr.emit(seg, *local.ip(), *remote.ip())
+        self.send_ipv4(now, *remote.ip(), IpProtocol::Tcp, len, |buf| {
+            repr.emit(buf, *local.ip(), *remote.ip())
         });
     }
 

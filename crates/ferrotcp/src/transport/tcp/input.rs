@@ -23,6 +23,7 @@ pub enum Reply {
     Ack {
         seq: SeqNum,
         ack: SeqNum,
+        window: u16,
     },
 }
 
@@ -31,7 +32,7 @@ impl Tcb {
         self.stats.segments_received += 1;
         let reply = self.on_segment_inner(now, seg, payload);
         match (reply, self.final_ack.take()) {
-            (Reply::None, Some((seq, ack))) => Reply::Ack { seq, ack },
+            (Reply::None, Some((seq, ack, window))) => Reply::Ack { seq, ack, window },
             (reply, _) => reply,
         }
     }
@@ -171,7 +172,8 @@ impl Tcb {
             if self.fin_queued {
                 self.set_state(State::FinWait1);
             }
-            self.ack = AckUrgency::Now;
+            // Figure 8 ends here: the peer's own SYN,ACK already crossed ours, so no ACK is
+            // needed to complete its handshake.
             return Reply::None;
         }
 
@@ -212,9 +214,13 @@ impl Tcb {
                 State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait => {
                     self.abort_with(CloseReason::Reset)
                 }
-                State::Closing | State::LastAck | State::TimeWait { .. } => {
-                    self.set_state(State::Closed(CloseReason::Normal))
+                // "CLOSING, LAST-ACK, TIME-WAIT: enter the CLOSED state". In CLOSING and
+                // LAST-ACK our FIN was never acknowledged, so like Linux we tell the
+                // application it was a reset; in TIME-WAIT everything was already done.
+                State::Closing | State::LastAck => {
+                    self.set_state(State::Closed(CloseReason::Reset))
                 }
+                State::TimeWait { .. } => self.set_state(State::Closed(CloseReason::Normal)),
                 State::SynSent | State::Closed(_) => {}
             }
             return Reply::None;
@@ -601,7 +607,8 @@ impl Tcb {
     pub(super) fn enter_time_wait(&mut self, now: Instant) {
         if self.ablations.has(Ablation::NoTimeWait) {
             // Teaching ablation: no TIME-WAIT at all; the last ACK still goes out.
-            self.final_ack = Some((self.acceptable_seq(), self.rcv_nxt));
+            let window = ((self.rcv_adv - self.rcv_nxt) >> self.rcv_wscale).min(0xFFFF) as u16;
+            self.final_ack = Some((self.acceptable_seq(), self.rcv_nxt, window));
             self.set_state(State::Closed(CloseReason::Normal));
             return;
         }

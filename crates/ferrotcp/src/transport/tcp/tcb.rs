@@ -141,7 +141,7 @@ pub struct Tcb {
     /// FourWayHandshake ablation: the client waits for the server's extra message.
     pub(super) await_confirm: bool,
     /// NoTimeWait ablation: the last ACK of a connection that closed on the spot.
-    pub(super) final_ack: Option<(SeqNum, SeqNum)>,
+    pub(super) final_ack: Option<(SeqNum, SeqNum, u16)>,
     /// MUST-21: the application's own R2 for this connection.
     pub(super) r2_override: Option<u32>,
     /// RCV.UP and SND.UP: the urgent pointers, once there have been any.
