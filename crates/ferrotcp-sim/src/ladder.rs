@@ -160,7 +160,7 @@ fn item_time(item: &LadderItem) -> Option<Instant> {
 
 /// Keeps the first `ceil(max/2)` and last `floor(max/2)` segments; each run of hidden segments
 /// becomes one `Elided` item. Everything that is not a segment is kept in place.
-fn summarise(items: &[LadderItem], max: Option<usize>) -> Vec<LadderItem> {
+pub(crate) fn summarise(items: &[LadderItem], max: Option<usize>) -> Vec<LadderItem> {
     let total = items
         .iter()
         .filter(|i| matches!(i, LadderItem::Segment(_)))

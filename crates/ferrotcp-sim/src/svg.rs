@@ -113,7 +113,7 @@ svg{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono','L
 
 /// Draws `items` (in order) as an SVG document.
 pub fn render_svg(items: &[LadderItem], opts: &SvgOptions) -> String {
-    let items = summarise(items, opts.max_segments);
+    let items = crate::ladder::summarise(items, opts.max_segments);
     let layout = Layout::new(&items, opts);
     layout.draw(opts)
 }
@@ -829,44 +829,6 @@ fn label(seg: &LadderSegment) -> String {
         let _ = write!(s, " ({note})");
     }
     s
-}
-
-/// Keeps the first `ceil(max/2)` and last `floor(max/2)` segments; each run of hidden segments
-/// becomes one `Elided` item (the same rule as the text ladder).
-fn summarise(items: &[LadderItem], max: Option<usize>) -> Vec<LadderItem> {
-    let total = items
-        .iter()
-        .filter(|i| matches!(i, LadderItem::Segment(_)))
-        .count();
-    let Some(max) = max.filter(|&m| total > m) else {
-        return items.to_vec();
-    };
-    let head = max.div_ceil(2);
-    let tail_start = total - max / 2;
-    let mut out = Vec::new();
-    let mut run: Option<(usize, Instant, Instant)> = None;
-    let mut seen = 0;
-    for item in items {
-        if let LadderItem::Segment(seg) = item {
-            let index = seen;
-            seen += 1;
-            if index >= head && index < tail_start {
-                run = Some(match run {
-                    None => (1, seg.sent, seg.sent),
-                    Some((n, from, _)) => (n + 1, from, seg.sent),
-                });
-                continue;
-            }
-        }
-        if let Some((segments, from, to)) = run.take() {
-            out.push(LadderItem::Elided { segments, from, to });
-        }
-        out.push(item.clone());
-    }
-    if let Some((segments, from, to)) = run {
-        out.push(LadderItem::Elided { segments, from, to });
-    }
-    out
 }
 
 /// Approximate drawn width of `text` at `font` px in a monospace font (wide characters, such
