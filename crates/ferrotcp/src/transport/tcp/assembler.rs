@@ -61,7 +61,6 @@ impl Assembler {
     }
 
     /// Ranges held, lowest first (for SACK blocks and tests).
-    #[cfg(test)]
     pub fn ranges(&self) -> &[(u64, u64)] {
         &self.ranges
     }

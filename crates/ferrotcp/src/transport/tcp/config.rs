@@ -33,6 +33,9 @@ pub struct TcpConfig {
     pub keepalive: Option<KeepAlive>,
     /// Announce and honour window scaling (RFC 7323 §2).
     pub window_scaling: bool,
+    /// Offer SACK (RFC 2018) and report out-of-order data in SACK blocks as a receiver, so a
+    /// peer that uses them (Linux does) repairs losses without waiting for timeouts.
+    pub sack: bool,
     /// Largest number of out-of-order ranges held for reassembly.
     pub max_ooo_ranges: usize,
     /// Teaching-only ablations: always empty unless the `teaching` feature is on and
@@ -76,6 +79,7 @@ impl Default for TcpConfig {
             delayed_ack: Duration::from_millis(40),
             keepalive: None,
             window_scaling: true,
+            sack: true,
             max_ooo_ranges: 32,
             ablations: super::ablation::Ablations::default(),
         }

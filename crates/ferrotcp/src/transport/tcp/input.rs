@@ -57,6 +57,8 @@ impl Tcb {
         let peer_mss = u32::from(options.mss.unwrap_or(536));
         self.mss = peer_mss.min(u32::from(self.our_mss)).max(1);
         self.cc = super::congestion::NewReno::new(self.mss);
+        // RFC 2018 §2: SACK is used only if both SYNs carried SACK-permitted.
+        self.sack_ok = self.sack_ok && options.sack_permitted;
         match (self.offer_wscale, options.window_scale) {
             (true, Some(shift)) => self.snd_wscale = shift.min(14),
             _ => {
@@ -550,6 +552,7 @@ impl Tcb {
             }
         } else {
             let start = self.rcv_off + offset as u64;
+            self.last_ooo = Some(start);
             if self.assembler.add(start, start + written as u64).is_err() {
                 // Too many holes: drop; the peer retransmits.
                 self.ack = AckUrgency::Now;

@@ -6,7 +6,7 @@ use super::state::State;
 use super::tcb::{AckUrgency, Tcb};
 use crate::seq::SeqNum;
 use crate::time::{Duration, Instant};
-use crate::wire::tcp::{TcpFlags, TcpOptions, TcpRepr};
+use crate::wire::tcp::{SackBlock, TcpFlags, TcpOptions, TcpRepr};
 
 /// One segment to send: header fields, plus which bytes of the send buffer are its payload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +128,7 @@ impl Tcb {
             }
         }
         repr.options.mss = Some(self.our_mss);
+        repr.options.sack_permitted = self.sack_ok;
         if self.offer_wscale {
             repr.options.window_scale = Some(self.rcv_wscale);
         }
@@ -342,7 +343,8 @@ impl Tcb {
             // arrived before we could send.
             self.extra_acks -= 1;
             let seq = self.acceptable_seq();
-            let repr = self.header(seq, TcpFlags::ACK);
+            let mut repr = self.header(seq, TcpFlags::ACK);
+            self.add_sack_blocks(&mut repr);
             self.ack = AckUrgency::Now;
             return Some(Outgoing {
                 repr,
@@ -351,12 +353,40 @@ impl Tcb {
             });
         }
         let seq = self.acceptable_seq();
-        let repr = self.header(seq, TcpFlags::ACK);
+        let mut repr = self.header(seq, TcpFlags::ACK);
+        self.add_sack_blocks(&mut repr);
         Some(Outgoing {
             repr,
             payload_offset: 0,
             payload_len: 0,
         })
+    }
+
+    /// RFC 2018 §4: report out-of-order data held, the block with the most recent arrival first,
+    /// then the others from the highest down. Only on segments without data, so the options
+    /// never eat into the MSS.
+    fn add_sack_blocks(&self, repr: &mut TcpRepr) {
+        if !self.sack_ok || self.assembler.is_empty() {
+            return;
+        }
+        let base = self.irs + 1u32;
+        let to_seq = |off: u64| base + (off as u32);
+        let ranges = self.assembler.ranges();
+        let latest = self
+            .last_ooo
+            .and_then(|s| ranges.iter().position(|&(a, b)| a <= s && s < b));
+        let mut n = 0;
+        let order = latest
+            .into_iter()
+            .chain((0..ranges.len()).rev().filter(|&i| Some(i) != latest));
+        for i in order.take(3) {
+            let (a, b) = ranges[i];
+            repr.options.sack_blocks[n] = Some(SackBlock {
+                left: to_seq(a),
+                right: to_seq(b),
+            });
+            n += 1;
+        }
     }
 
     /// Keep-alive probe (RFC 9293 §3.8.4): SEG.SEQ = SND.NXT - 1, no data (SHLD-12; Linux does the same).

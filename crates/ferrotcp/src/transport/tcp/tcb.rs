@@ -168,6 +168,10 @@ pub struct Tcb {
     pub(super) time_wait: Duration,
     /// Whether our SYN carries a window-scale option.
     pub(super) offer_wscale: bool,
+    /// Whether our SYN offers SACK; after the handshake, whether both sides did (RFC 2018 §2).
+    pub(super) sack_ok: bool,
+    /// Start of the out-of-order range that arrived last (RFC 2018 §4: it is reported first).
+    pub(super) last_ooo: Option<u64>,
 }
 
 /// Smallest shift that lets `buffer` be advertised in 16 bits (RFC 7323 §2.3: at most 14).
@@ -277,6 +281,8 @@ impl Tcb {
             delayed_ack: config.delayed_ack,
             time_wait: config.time_wait(),
             offer_wscale: config.window_scaling,
+            sack_ok: config.sack,
+            last_ooo: None,
         }
     }
 
