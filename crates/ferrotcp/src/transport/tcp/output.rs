@@ -375,17 +375,15 @@ impl Tcb {
         let latest = self
             .last_ooo
             .and_then(|s| ranges.iter().position(|&(a, b)| a <= s && s < b));
-        let mut n = 0;
         let order = latest
             .into_iter()
             .chain((0..ranges.len()).rev().filter(|&i| Some(i) != latest));
-        for i in order.take(3) {
+        for (n, i) in order.take(3).enumerate() {
             let (a, b) = ranges[i];
             repr.options.sack_blocks[n] = Some(SackBlock {
                 left: to_seq(a),
                 right: to_seq(b),
             });
-            n += 1;
         }
     }
 
