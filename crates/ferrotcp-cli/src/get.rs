@@ -47,7 +47,7 @@ pub fn run(args: &GetArgs) -> ExitCode {
 }
 
 fn fetch(rt: &ferrotcp_io::Runtime, url: &Url, output: Option<&PathBuf>) -> ExitCode {
-    let stream = match TcpStream::connect_on(rt, (url.host.as_str(), url.port)) {
+    let mut stream = match TcpStream::connect_on(rt, (url.host.as_str(), url.port)) {
         Ok(s) => s,
         Err(e) => {
             eprintln!(
@@ -59,6 +59,11 @@ fn fetch(rt: &ferrotcp_io::Runtime, url: &Url, output: Option<&PathBuf>) -> Exit
             return ExitCode::from(1);
         }
     };
+    // A server that stops sending (or never closes) must not hang the command.
+    if let Err(e) = stream.set_read_timeout(Some(std::time::Duration::from_secs(60))) {
+        eprintln!("ferrotcp get: {e}");
+        return ExitCode::from(1);
+    }
     let out: Box<dyn Write> = match output {
         Some(p) => match std::fs::File::create(p) {
             Ok(f) => Box::new(io::BufWriter::new(f)),

@@ -158,6 +158,16 @@ pub fn get<S: Read + Write, W: Write>(
     conn.get_mut().flush()?;
     let result = read_response(&mut conn, false, &mut out, &mut progress)?;
     out.flush()?;
+    // We asked for `Connection: close`, so the server closes first (RFC 9112 §9.6): wait for
+    // its FIN instead of racing it, which also leaves the TIME-WAIT on the server. Anything
+    // after the body is ignored; a read error here no longer matters (the body is complete).
+    let mut sink = [0u8; 4096];
+    for _ in 0..16 {
+        match conn.get_mut().read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
     Ok(result)
 }
 
