@@ -399,6 +399,7 @@ impl Tcb {
         }
         self.rtt.on_ack(ack, now);
         self.retries = 0;
+        self.limited_transmit = 0;
         self.persist_backoff = 0;
         self.rtt.reset_backoff();
         self.dup_acks = 0;
@@ -445,8 +446,24 @@ impl Tcb {
             self.cc.on_dup_ack_in_recovery(self.mss);
             return;
         }
+        // RFC 5827 early retransmit: with two or three segments outstanding and nothing new to
+        // send, three duplicate ACKs can never come; lower the threshold to outstanding - 1.
+        let outstanding = (self.snd_max - self.snd_una).div_ceil(self.mss.max(1));
+        let nothing_new = self.snd_max == self.fin_seq() || self.snd_max == self.fin_seq() + 1u32;
+        let threshold = if (2..4).contains(&outstanding) && nothing_new {
+            // RFC 5827 §3.1: not with a single segment outstanding (no duplicate ACK can say
+            // anything about it).
+            outstanding - 1
+        } else {
+            3
+        };
+        // RFC 3042 limited transmit: the first two duplicate ACKs each let one new segment out.
+        if self.dup_acks < threshold {
+            self.limited_transmit = self.dup_acks.min(2);
+        }
         // RFC 6582 §3.2 step 2: enter fast recovery only if the ACK covers more than `recover`.
-        if self.dup_acks == 3 && (self.snd_una - 1u32).ge(self.recover) {
+        if self.dup_acks == threshold && (self.snd_una - 1u32).ge(self.recover) {
+            self.limited_transmit = 0;
             let flight = self.snd_max - self.snd_una;
             self.recover = self.snd_max;
             self.recovery = Some(self.snd_max);

@@ -261,7 +261,11 @@ impl Tcb {
 
     /// Usable window: min(SND.WND, cwnd) minus what is in flight.
     fn send_room(&self) -> u32 {
-        let wnd = self.snd_wnd.min(self.cc.cwnd());
+        let cwnd = self
+            .cc
+            .cwnd()
+            .saturating_add(self.limited_transmit * self.mss);
+        let wnd = self.snd_wnd.min(cwnd);
         let edge = self.snd_una + wnd;
         if edge.gt(self.snd_nxt) {
             edge - self.snd_nxt

@@ -124,6 +124,8 @@ pub struct Tcb {
     /// Window probes sent since the peer last answered (it is gone after R2 of them).
     pub(super) unanswered_probes: u32,
     pub(super) dup_acks: u32,
+    /// RFC 3042: segments beyond cwnd allowed by the first duplicate ACKs.
+    pub(super) limited_transmit: u32,
     /// NewReno (RFC 6582): `Some(recover)` while in fast recovery.
     pub(super) recovery: Option<SeqNum>,
     pub(super) recover: SeqNum,
@@ -254,6 +256,7 @@ impl Tcb {
             persist_backoff: 0,
             unanswered_probes: 0,
             dup_acks: 0,
+            limited_transmit: 0,
             recovery: None,
             recover: init.iss,
             rexmit_one: false,
