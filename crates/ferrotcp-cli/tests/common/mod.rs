@@ -330,6 +330,11 @@ pub struct Served {
 /// Starts `ferrotcp serve --tap DEV --ip 192.0.2.2/24 --echo 7 --discard 9 --http 80 --root DIR`
 /// plus `extra` options, with `files` written into DIR first.
 pub fn serve(files: &[(&str, &[u8])], extra: &[&str]) -> Served {
+    serve_on("--tap", files, extra)
+}
+
+/// `serve` on a device of the kind `device_flag` names (`--tap` or `--tun`).
+fn serve_on(device_flag: &str, files: &[(&str, &[u8])], extra: &[&str]) -> Served {
     let ns = Ns::new();
     let dir = TempDir::new("www");
     for (name, data) in files {
@@ -340,7 +345,7 @@ pub fn serve(files: &[(&str, &[u8])], extra: &[&str]) -> Served {
     let mut cmd = ferrotcp_in(&ns);
     cmd.args([
         "serve",
-        "--tap",
+        device_flag,
         &dev,
         "--ip",
         FERRO_CIDR,
@@ -461,34 +466,7 @@ impl Proc {
 
 /// Like [`serve`] but on a TUN device (`--tun`): raw IP, no Ethernet, no ARP.
 pub fn serve_tun(files: &[(&str, &[u8])], extra: &[&str]) -> Served {
-    let ns = Ns::new();
-    let dir = TempDir::new("www");
-    for (name, data) in files {
-        std::fs::write(dir.path.join(name), data).expect("write served file");
-    }
-    let dev = dev_name();
-    let root = dir.path.to_string_lossy().to_string();
-    let mut cmd = ferrotcp_in(&ns);
-    cmd.args([
-        "serve",
-        "--tun",
-        &dev,
-        "--ip",
-        FERRO_CIDR,
-        "--echo",
-        "7",
-        "--discard",
-        "9",
-        "--http",
-        "80",
-        "--root",
-        &root,
-    ]);
-    cmd.args(extra);
-    let proc = Proc::spawn(cmd);
-    ns.configure_linux_side(&dev, Duration::from_secs(10));
-    proc.wait_for_line("serving", Duration::from_secs(10));
-    Served { proc, dir, dev, ns }
+    serve_on("--tun", files, extra)
 }
 
 /// RFC 793 state names as `--trace` prints them.
