@@ -70,6 +70,19 @@ pub enum TimerKind {
     Persist,
     KeepAlive,
     TimeWait,
+    /// An orphaned FIN-WAIT-2 connection gave up waiting for the peer's FIN.
+    FinWait2,
+}
+
+impl TimerKind {
+    pub const ALL: [TimerKind; 6] = [
+        TimerKind::Retransmit,
+        TimerKind::DelayedAck,
+        TimerKind::Persist,
+        TimerKind::KeepAlive,
+        TimerKind::TimeWait,
+        TimerKind::FinWait2,
+    ];
 }
 
 /// Why an input was dropped (each also bumps a counter in the stack's stats).
@@ -81,7 +94,16 @@ pub enum DropReason {
     UnknownProtocol,
     Fragmented,
     NoSocket,
+    /// TCP: outside the receive window (RFC 9293 §3.10.7.4 first step), or a segment SYN-SENT
+    /// cannot use (neither SYN nor an acceptable RST).
     Unacceptable,
+    /// TCP: an ACK for data never sent, or older than the window allows (RFC 5961 §5.2).
+    BadAck,
+    /// TCP: no ACK bit in a synchronized state (§3.10.7.4 fifth step).
+    NoAck,
+    /// TCP: a RST or SYN inside the window but not exact, answered by a challenge ACK
+    /// (RFC 5961 §3.2, §4.2).
+    Challenged,
     QueueFull,
 }
 

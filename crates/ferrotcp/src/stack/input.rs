@@ -6,14 +6,16 @@ use super::{Event, Medium, Stack};
 use crate::seq::SeqNum;
 use crate::time::Instant;
 use crate::trace::DropReason;
-use crate::transport::tcp::{IcmpError, IcmpOutcome, Reply, Tcb};
+use crate::transport::tcp::{Disposition, IcmpError, IcmpOutcome, Tcb};
 use crate::transport::udp::DeliverOutcome;
+use crate::wire::MacAddr;
+#[cfg(feature = "teaching")]
+use crate::wire::TcpFlags;
 use crate::wire::icmpv4::unreachable_code;
 use crate::wire::{
     ArpOperation, ArpRepr, EtherType, EthernetRepr, Icmpv4Repr, IpProtocol, Ipv4Repr, TcpRepr,
     UdpRepr, WireError,
 };
-use crate::wire::{MacAddr, TcpFlags};
 
 fn drop_reason(e: WireError) -> DropReason {
     match e {
@@ -205,7 +207,7 @@ impl Stack {
             return;
         };
         let outcome = match self.tcp.get_mut(h) {
-            Some(conn) => conn.tcb.on_icmp_error(error, seq),
+            Some(conn) => conn.tcb.on_icmp_error(now, error, seq),
             None => return,
         };
         if outcome == IcmpOutcome::Soft
@@ -267,7 +269,7 @@ impl Stack {
         if let Some(h) = self.tcp.lookup(local, remote) {
             let reply = match self.tcp.get_mut(h) {
                 Some(conn) => conn.tcb.on_segment(now, &seg, data),
-                None => Reply::None,
+                None => Disposition::Drop(DropReason::NoSocket),
             };
             self.send_reply(now, local, remote, reply);
             self.after_tcb(now, h);
@@ -295,12 +297,12 @@ impl Stack {
             return;
         }
         let reply = if seg.flags.ack() {
-            Reply::Rst {
+            Disposition::Rst {
                 seq: seg.ack,
                 ack: None,
             }
         } else {
-            Reply::Rst {
+            Disposition::Rst {
                 seq: SeqNum(0),
                 ack: Some(seg.seq + seg.seq_len(len)),
             }
@@ -327,7 +329,7 @@ impl Stack {
                 now,
                 local,
                 remote,
-                Reply::Rst {
+                Disposition::Rst {
                     seq: seg.ack,
                     ack: None,
                 },
@@ -346,23 +348,24 @@ impl Stack {
             return;
         }
         listener.pending += 1;
-        let mut tcb = Tcb::new_passive(self.tcb_init(now, local, remote));
-        tcb.on_listen_syn(now, seg);
+        let tcb = Tcb::new_passive(self.tcb_init(now, local, remote), seg);
         let h = self.tcp.insert(tcb, Some(lh));
         self.after_tcb(now, h);
     }
 
-    fn send_reply(
+    /// Does what a connection (or the LISTEN/CLOSED processing) said must happen at once.
+    pub(super) fn send_reply(
         &mut self,
         now: Instant,
         local: SocketAddrV4,
         remote: SocketAddrV4,
-        reply: Reply,
+        reply: Disposition,
     ) {
         match reply {
-            Reply::None => {}
-            Reply::Rst { seq, ack } => self.send_rst(now, local, remote, seq, ack),
-            Reply::Ack { seq, ack, window } => {
+            Disposition::None => {}
+            Disposition::Rst { seq, ack } => self.send_rst(now, local, remote, seq, ack),
+            #[cfg(feature = "teaching")]
+            Disposition::Ack { seq, ack, window } => {
                 let seg = super::output::Control {
                     flags: TcpFlags::ACK,
                     seq,
@@ -371,6 +374,7 @@ impl Stack {
                 };
                 self.send_control(now, local, remote, seg)
             }
+            Disposition::Drop(reason) => self.drop_input(now, reason),
         }
     }
 

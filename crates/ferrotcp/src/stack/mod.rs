@@ -176,7 +176,10 @@ impl Stack {
             DropReason::UnknownProtocol => self.stats.unknown_protocol += 1,
             DropReason::Fragmented => self.stats.fragments_dropped += 1,
             DropReason::NoSocket => self.stats.tcp_no_socket += 1,
-            DropReason::Unacceptable => self.stats.tcp_dropped += 1,
+            DropReason::Unacceptable
+            | DropReason::BadAck
+            | DropReason::NoAck
+            | DropReason::Challenged => self.stats.tcp_dropped += 1,
             DropReason::QueueFull => self.stats.udp_queue_full += 1,
         }
         self.trace_event(now, TraceEvent::Dropped { reason });
@@ -251,19 +254,9 @@ impl Stack {
         }
     }
 
+    /// A connection whose listener went away before it was accepted: reset and forget it.
     fn reset_orphan(&mut self, now: Instant, h: TcpHandle) {
-        if let Some(conn) = self.tcp.get_mut(h) {
-            let (local, remote, seq, ack) = (
-                conn.tcb.local(),
-                conn.tcb.remote(),
-                conn.tcb.rst_seq(),
-                conn.tcb.rcv_nxt(),
-            );
-            if conn.tcb.abort() {
-                self.send_rst(now, local, remote, seq, Some(ack));
-            }
-        }
-        self.tcp.free(h);
+        self.abort_conn(now, h);
     }
 
     fn queue_events(&mut self, h: TcpHandle, notify: Notify) {

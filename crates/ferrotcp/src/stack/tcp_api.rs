@@ -181,7 +181,7 @@ impl Stack {
 
     /// Half-close: our FIN follows the queued data; we can still receive.
     pub fn tcp_shutdown(&mut self, now: Instant, h: TcpHandle) -> Result<(), TcpError> {
-        self.conn_mut(h)?.shutdown()?;
+        self.conn_mut(h)?.shutdown(now)?;
         self.after_tcb(now, h);
         Ok(())
     }
@@ -193,10 +193,9 @@ impl Stack {
             Some(conn) if conn.tcb.is_owned() && conn.listener.is_none() => &mut conn.tcb,
             _ => return Err(TcpError::InvalidHandle),
         };
-        let (local, remote, seq, ack) = (tcb.local(), tcb.remote(), tcb.rst_seq(), tcb.rcv_nxt());
-        if tcb.close(now)? {
-            self.send_rst(now, local, remote, seq, Some(ack));
-        }
+        let (local, remote) = (tcb.local(), tcb.remote());
+        let reply = tcb.close(now)?;
+        self.send_reply(now, local, remote, reply);
         self.after_tcb(now, h);
         Ok(())
     }
@@ -208,22 +207,16 @@ impl Stack {
         Ok(())
     }
 
-    fn abort_conn(&mut self, now: Instant, h: TcpHandle) {
+    /// Aborts a connection (RST where the RFC asks for one) and frees it.
+    pub(super) fn abort_conn(&mut self, now: Instant, h: TcpHandle) {
         let Some(conn) = self.tcp.get_mut(h) else {
             return;
         };
-        let (local, remote, seq, ack) = (
-            conn.tcb.local(),
-            conn.tcb.remote(),
-            conn.tcb.rst_seq(),
-            conn.tcb.rcv_nxt(),
-        );
-        let send_rst = conn.tcb.abort();
+        let (local, remote) = (conn.tcb.local(), conn.tcb.remote());
+        let reply = conn.tcb.abort(now);
         let _ = conn.tcb.close(now);
         conn.listener = None;
-        if send_rst {
-            self.send_rst(now, local, remote, seq, Some(ack));
-        }
+        self.send_reply(now, local, remote, reply);
         self.after_tcb(now, h);
         self.tcp.free(h);
     }

@@ -1,6 +1,7 @@
 //! Teaching-only ablations: each removes one mechanism of RFC 9293 so that `ferrotcp explain`
-//! can show what breaks without it. They exist only with the `teaching` cargo feature, and even
-//! then only through [`TcpConfig::ablate`](super::TcpConfig); nothing turns them on by default.
+//! can show what breaks without it. This module, the fields that hold them and every branch
+//! that consults them are compiled only with the `teaching` cargo feature, and even then they
+//! act only through [`TcpConfig::ablate`](super::TcpConfig); nothing turns them on by default.
 
 /// One mechanism to remove.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -48,7 +49,6 @@ impl Ablations {
         self.0 & Self::bit(a) != 0
     }
 
-    #[cfg(feature = "teaching")]
     pub(super) fn insert(&mut self, a: Ablation) {
         self.0 |= Self::bit(a);
     }

@@ -38,8 +38,10 @@ pub struct TcpConfig {
     pub sack: bool,
     /// Largest number of out-of-order ranges held for reassembly.
     pub max_ooo_ranges: usize,
-    /// Teaching-only ablations: always empty unless the `teaching` feature is on and
-    /// [`TcpConfig::ablate`] was called (`Ablations` has no public constructor).
+    /// The congestion-control algorithm of every new connection.
+    pub congestion: super::congestion::Algorithm,
+    /// Teaching-only ablations: empty unless [`TcpConfig::ablate`] was called.
+    #[cfg(feature = "teaching")]
     pub ablations: super::ablation::Ablations,
 }
 
@@ -81,6 +83,8 @@ impl Default for TcpConfig {
             window_scaling: true,
             sack: true,
             max_ooo_ranges: 32,
+            congestion: super::congestion::Algorithm::NewReno,
+            #[cfg(feature = "teaching")]
             ablations: super::ablation::Ablations::default(),
         }
     }
@@ -95,6 +99,7 @@ impl TcpConfig {
         self
     }
 
+    #[cfg(feature = "teaching")]
     pub fn ablations(&self) -> super::ablation::Ablations {
         self.ablations
     }

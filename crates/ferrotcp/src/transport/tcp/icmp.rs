@@ -4,6 +4,7 @@
 use super::error::CloseReason;
 use super::tcb::Tcb;
 use crate::seq::SeqNum;
+use crate::time::Instant;
 
 /// An ICMP error, reduced to what TCP acts on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,9 +36,19 @@ pub enum IcmpOutcome {
 const MIN_PMTU_MSS: u32 = 512;
 
 impl Tcb {
-    pub fn on_icmp_error(&mut self, error: IcmpError, quoted_seq: SeqNum) -> IcmpOutcome {
+    pub fn on_icmp_error(
+        &mut self,
+        now: Instant,
+        error: IcmpError,
+        quoted_seq: SeqNum,
+    ) -> IcmpOutcome {
+        let (una, max) = match (self.state.sender(), self.state.sent_all()) {
+            (Some(snd), _) => (snd.una, snd.max),
+            (None, Some(sent)) => (sent.end, sent.end),
+            (None, None) => return IcmpOutcome::Ignored,
+        };
         // RFC 5927 §4.1: only believe errors about data we have sent and not yet had acknowledged.
-        if !quoted_seq.in_window(self.snd_una, self.snd_max) && quoted_seq != self.snd_una {
+        if !quoted_seq.in_window(una, max) && quoted_seq != una {
             return IcmpOutcome::Ignored;
         }
         let handshaking = !self.state.is_synchronized() && !self.is_closed();
@@ -45,17 +56,28 @@ impl Tcb {
             IcmpError::FragmentationNeeded { mtu } => {
                 // MUST-54 / RFC 1191: shrink the segment size and resend what did not fit.
                 let new_mss = u32::from(mtu).saturating_sub(40).max(MIN_PMTU_MSS);
-                if mtu == 0 || new_mss >= self.mss {
+                let mss = self
+                    .state
+                    .sender()
+                    .map(|s| s.mss)
+                    .or(self.state.receiver().map(|r| r.mss))
+                    .unwrap_or(0);
+                if mtu == 0 || new_mss >= mss {
                     return IcmpOutcome::Ignored;
                 }
-                self.mss = new_mss;
-                self.snd_nxt = self.snd_una;
+                if let Some(snd) = self.state.sender_mut() {
+                    snd.mss = new_mss;
+                    snd.nxt = snd.una;
+                }
+                if let Some(rcv) = self.state.receiver_mut() {
+                    rcv.mss = new_mss;
+                }
                 IcmpOutcome::Handled
             }
             // SHLD-26 says abort on protocol or port unreachable; like Linux we do so only while
             // the handshake is in progress (later, a forged ICMP would kill a working connection).
             IcmpError::Unreachable(2 | 3) if handshaking => {
-                self.abort_with(CloseReason::Unreachable);
+                self.abort_with(now, CloseReason::Unreachable);
                 IcmpOutcome::Aborted
             }
             // MUST-56: never abort on net/host/source-route unreachable, time exceeded or

@@ -1,27 +1,34 @@
 //! TCP (RFC 9293): sequence arithmetic lives in `crate::seq`; here are the connection state
-//! machine, its buffers, RTT estimation, congestion control, timers and the connection table.
+//! machine with its sending and receiving halves, buffers, RTT estimation, loss recovery,
+//! congestion control, timers and the connection table.
 
+#[cfg(feature = "teaching")]
 pub mod ablation;
 mod assembler;
 pub mod config;
 pub mod congestion;
+mod disposition;
 pub mod error;
 pub mod icmp;
 mod input;
 pub mod isn;
 mod output;
+mod receiver;
+mod recovery;
 mod ring;
 pub mod rtt;
-pub mod state;
+mod sender;
+mod state;
 pub mod table;
 mod tcb;
+mod timer;
 mod timers;
 mod urgent;
 
 pub use config::{KeepAlive, TcpConfig};
+pub use disposition::Disposition;
 pub use error::{CloseReason, TcpError};
 pub use icmp::{IcmpError, IcmpOutcome};
-pub use input::Reply;
 pub use output::Outgoing;
 pub use table::{ListenerHandle, TcpHandle};
 pub use tcb::{Notify, Tcb, TcbInit, TcpStats};

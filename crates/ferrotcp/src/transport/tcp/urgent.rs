@@ -3,7 +3,7 @@
 //! (RFC 6093 recommends new applications not use it, but a conforming TCP must carry it.)
 
 use super::error::TcpError;
-use super::state::State;
+use super::sender::Sender;
 use super::tcb::{Notify, Tcb};
 use crate::seq::SeqNum;
 use crate::wire::tcp::TcpRepr;
@@ -16,50 +16,44 @@ impl Tcb {
         if !seg.flags.urg() || !self.state.accepts_data() || seg.urgent == 0 {
             return;
         }
+        let fin = self.state.peer_finished();
+        let Some(rcv) = self.state.receiver_mut() else {
+            return;
+        };
         let up = seg.seq + u32::from(seg.urgent);
-        let advanced = self.rcv_up.is_none_or(|cur| up.gt(cur));
-        if advanced {
-            self.rcv_up = Some(up);
+        if rcv.up.is_none_or(|cur| up.gt(cur)) {
+            rcv.up = Some(up);
             // MUST-32: tell the application whenever the pointer advances.
-            if up.gt(self.read_seq()) {
-                self.notify(Notify::URGENT);
+            if up.gt(rcv.read_seq(fin)) {
+                self.shared.notify(Notify::URGENT);
             }
         }
     }
 
-    /// Sequence number of the next byte the application will read.
-    fn read_seq(&self) -> SeqNum {
-        let fin = u32::from(self.state.peer_finished());
-        self.rcv_nxt - (self.recv_buf.len() as u32 + fin)
-    }
-
     /// MUST-33: how much urgent data remains to be read (`None` when there is none).
     pub fn urgent_remaining(&self) -> Option<usize> {
-        let up = self.rcv_up?;
-        let read = self.read_seq();
+        let rcv = self.state.receiver()?;
+        let up = rcv.up?;
+        let read = rcv.read_seq(self.state.peer_finished());
         up.gt(read).then(|| (up - read) as usize)
     }
 
     /// SEND with the URGENT flag (§3.10.2): queues `data` and marks its end as the urgent pointer.
     pub fn send_urgent(&mut self, data: &[u8]) -> Result<usize, TcpError> {
         let n = self.send(data)?;
-        self.snd_up = Some(self.buf_seq + self.send_buf.len());
+        if let Some(snd) = self.state.sender_mut() {
+            snd.up = Some(snd.buf_seq + snd.buf.len());
+        }
         Ok(n)
     }
+}
 
-    /// MUST-62 / §3.8.5: segments sent before the urgent pointer carry URG and the offset to it.
+impl Sender {
+    /// MUST-62 / §3.8.5: segments sent before the urgent pointer carry URG and the offset to it
+    /// (in the states that send it, checked by the caller).
     pub(super) fn urgent_for(&self, seq: SeqNum) -> Option<u16> {
-        let up = self.snd_up?;
-        if !up.gt(seq)
-            || !matches!(
-                self.state,
-                State::Established
-                    | State::CloseWait
-                    | State::FinWait1
-                    | State::LastAck
-                    | State::Closing
-            )
-        {
+        let up = self.up?;
+        if !up.gt(seq) {
             return None;
         }
         // MUST-31: urgent data of any length. A pointer beyond what 16 bits can say is sent as
@@ -69,10 +63,10 @@ impl Tcb {
 
     /// Forget the send urgent pointer once everything up to it is acknowledged.
     pub(super) fn urgent_acked(&mut self) {
-        if let Some(up) = self.snd_up
-            && self.snd_una.ge(up)
+        if let Some(up) = self.up
+            && self.una.ge(up)
         {
-            self.snd_up = None;
+            self.up = None;
         }
     }
 }
