@@ -1,17 +1,21 @@
 //! `ferrotcp explain`: golden diagrams of every topic (a diff is a behaviour change of the stack
 //! or of the narrative; accept a deliberate one with INSTA_UPDATE=always), and each teaching
 //! ablation showing the failure it exists to show while the default configuration does not.
+//! The ablations exist only with the `teaching` feature (`cargo test --workspace --all-features`);
+//! without it, asking for one is refused with a clear message.
 
 use ferrotcp::CloseReason;
 use ferrotcp::time::Duration;
 use ferrotcp::transport::tcp::ablation::Ablation;
+#[cfg(feature = "teaching")]
 use ferrotcp::wire::TcpFlags;
 use ferrotcp_sim::Lang;
 use ferrotcp_sim::ladder::{LadderOptions, render};
 use ferrotcp_sim::scenario::explain::{
-    Explained, Topic, half_close, parse_ablation, run, why_not_four_way, why_three_way,
-    why_time_wait,
+    Explained, Topic, half_close, run, why_three_way, why_time_wait,
 };
+#[cfg(feature = "teaching")]
+use ferrotcp_sim::scenario::explain::{parse_ablation, why_not_four_way};
 
 /// What `ferrotcp explain TOPIC` prints: the title, the ladder, the findings.
 fn text(e: &Explained) -> String {
@@ -51,6 +55,8 @@ golden!(handshake, Topic::Handshake);
 golden!(close, Topic::Close);
 golden!(half_close, Topic::HalfClose);
 golden!(why_three_way, Topic::WhyThreeWay);
+// Its findings measure the four-message variant, which needs the teaching ablation.
+#[cfg(feature = "teaching")]
 golden!(why_not_four_way, Topic::WhyNotFourWay);
 golden!(why_time_wait, Topic::WhyTimeWait);
 golden!(simultaneous_open, Topic::SimultaneousOpen);
@@ -61,6 +67,7 @@ fn handshake_in_chinese() {
     insta::assert_snapshot!(text(&explained(Topic::Handshake, None, Lang::Zh)));
 }
 
+#[cfg(feature = "teaching")]
 #[test]
 fn ablated_topics() {
     for topic in [Topic::WhyThreeWay, Topic::WhyNotFourWay, Topic::WhyTimeWait] {
@@ -90,6 +97,7 @@ fn every_topic_runs_in_both_languages_and_is_deterministic() {
     }
 }
 
+#[cfg(feature = "teaching")]
 #[test]
 fn an_ablation_that_does_not_fit_the_topic_is_refused() {
     for topic in Topic::ALL {
@@ -112,6 +120,7 @@ fn an_ablation_that_does_not_fit_the_topic_is_refused() {
     assert!("no-such-topic".parse::<Topic>().is_err());
 }
 
+#[cfg(feature = "teaching")]
 #[test]
 fn two_way_handshake_hands_the_server_a_connection_nobody_opened() {
     let o = why_three_way::outcome(true).expect("runs");
@@ -138,6 +147,7 @@ fn three_way_handshake_drops_the_stale_syn_inside_the_stack() {
     assert_eq!(o.server_conns_after, 0, "no orphan left behind");
 }
 
+#[cfg(feature = "teaching")]
 #[test]
 fn a_fourth_handshake_message_repeats_what_is_known_and_costs_a_round_trip() {
     let three = why_not_four_way::measure(false).expect("three");
@@ -162,6 +172,7 @@ fn a_fourth_handshake_message_repeats_what_is_known_and_costs_a_round_trip() {
     );
 }
 
+#[cfg(feature = "teaching")]
 #[test]
 fn without_time_wait_the_retransmitted_fin_meets_a_reset_and_old_bytes_join_the_new_stream() {
     let o = why_time_wait::outcome(true).expect("runs");
@@ -224,4 +235,24 @@ fn half_close_lets_the_server_finish_its_reply() {
     // Nothing left to send: ACK and FIN leave together (as two segments in this stack).
     assert_eq!(o.b_ack_fin_gap, Duration::ZERO);
     assert!(!o.b_combined);
+}
+
+#[cfg(not(feature = "teaching"))]
+#[test]
+fn without_the_teaching_feature_an_ablation_is_refused_with_the_way_to_get_it() {
+    for topic in [Topic::WhyThreeWay, Topic::WhyNotFourWay, Topic::WhyTimeWait] {
+        let a = topic.ablation().expect("takes an ablation");
+        let err = run(topic, Some(a), Lang::En).err().unwrap_or_default();
+        assert!(
+            err.contains("without teaching ablations") && err.contains("--features teaching"),
+            "{topic}: {err}"
+        );
+    }
+    // The topic itself still runs; it says what it could not measure.
+    let e = explained(Topic::WhyNotFourWay, None, Lang::En);
+    assert!(
+        e.findings.iter().any(|f| f.contains("not measured here")),
+        "{:?}",
+        e.findings
+    );
 }

@@ -9,8 +9,8 @@ use super::{Ctx, Explained};
 
 pub(crate) fn explain(ctx: &Ctx) -> Result<Explained, String> {
     let lang = ctx.lang;
-    let msl = ctx.tcp().msl;
-    let mut w = World::new(ctx.tcp(), true);
+    let msl = ctx.tcp()?.msl;
+    let mut w = World::new(ctx.tcp()?, true);
     let (c, s) = w.establish(None)?;
     let since = w.segments().len();
     let t_close = T0 + Duration::from_millis(100);

@@ -96,7 +96,7 @@ pub(crate) fn explain(ctx: &Ctx) -> Result<Explained, String> {
 
 /// Runs both cases; the trace stays in the world.
 fn scenario(ctx: &Ctx) -> Result<(World, HalfCloseOutcome), String> {
-    let mut w = World::new(ctx.tcp(), true);
+    let mut w = World::new(ctx.tcp()?, true);
     let (_c, in_fw2, client_read) = case_a(&mut w)?;
     // Case B, one second later, on a new connection.
     w.advance_to(T0 + Duration::from_secs(1));
@@ -119,7 +119,7 @@ fn scenario(ctx: &Ctx) -> Result<(World, HalfCloseOutcome), String> {
         }
         closed
     });
-    w.run_for(ctx.tcp().time_wait() + Duration::from_secs(1));
+    w.run_for(ctx.tcp()?.time_wait() + Duration::from_secs(1));
 
     let segs = w.segments();
     let b_start = segs

@@ -9,7 +9,7 @@ use super::{Ctx, Explained};
 
 pub(crate) fn explain(ctx: &Ctx) -> Result<Explained, String> {
     let lang = ctx.lang;
-    let mut w = World::new(ctx.tcp(), true);
+    let mut w = World::new(ctx.tcp()?, true);
     let (l, c) = w.listen_and_connect(None)?;
     // The client writes as soon as it is connected; the server accepts when it can.
     w.wait_state(

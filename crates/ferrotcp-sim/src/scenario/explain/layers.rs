@@ -25,7 +25,7 @@ struct Frame {
 pub(crate) fn explain(ctx: &Ctx) -> Result<Explained, String> {
     let lang = ctx.lang;
     // A cold start: neither host knows the other's MAC address yet.
-    let mut w = World::new(ctx.tcp(), false);
+    let mut w = World::new(ctx.tcp()?, false);
     let (l, c) = w.listen_and_connect(None)?;
     let s = w.accept(l)?;
     w.wait_state(

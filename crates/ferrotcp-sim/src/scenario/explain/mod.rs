@@ -208,6 +208,7 @@ pub fn run_with_display(
             ),
         });
     }
+    tcp_config(ablation)?;
     let ctx = Ctx {
         lang,
         display,
@@ -235,14 +236,28 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     /// The TCP settings: the defaults, minus the ablation if one was asked for.
-    pub fn tcp(&self) -> TcpConfig {
+    pub fn tcp(&self) -> Result<TcpConfig, String> {
         tcp_config(self.ablation)
     }
 }
 
-pub(crate) fn tcp_config(ablation: Option<Ablation>) -> TcpConfig {
+/// The default TCP settings with `ablation` applied, if there is one; a build without the
+/// `teaching` feature has no ablations to apply and says so.
+pub(crate) fn tcp_config(ablation: Option<Ablation>) -> Result<TcpConfig, String> {
     match ablation {
-        Some(a) => TcpConfig::default().ablate(a),
-        None => TcpConfig::default(),
+        #[cfg(feature = "teaching")]
+        Some(a) => Ok(TcpConfig::default().ablate(a)),
+        #[cfg(not(feature = "teaching"))]
+        Some(a) => Err(no_teaching(a)),
+        None => Ok(TcpConfig::default()),
     }
+}
+
+/// Why `--ablate` fails in a build without the `teaching` feature.
+#[cfg(not(feature = "teaching"))]
+fn no_teaching(a: Ablation) -> String {
+    format!(
+        "--ablate {}: this ferrotcp was built without teaching ablations (a stack that serves real links never carries them); rebuild with `cargo run --release --features teaching -- explain ...`",
+        a.name()
+    )
 }

@@ -13,7 +13,7 @@ const SERVER_PORT: u16 = 5000;
 
 pub(crate) fn explain(ctx: &Ctx) -> Result<Explained, String> {
     let lang = ctx.lang;
-    let mut w = World::new(ctx.tcp(), true);
+    let mut w = World::new(ctx.tcp()?, true);
     let now = w.now();
     let c = w
         .client()

@@ -41,7 +41,7 @@ pub fn measure(four: bool) -> Result<HandshakeRun, String> {
 }
 
 fn run_variant(ablation: Option<Ablation>) -> Result<(World, HandshakeRun), String> {
-    let mut w = World::new(tcp_config(ablation), true);
+    let mut w = World::new(tcp_config(ablation)?, true);
     let connect_at = w.now();
     let (l, c) = w.listen_and_connect(None)?;
     // The application writes its request at once; the stack sends it as soon as it may.
@@ -107,15 +107,20 @@ pub(crate) fn explain(ctx: &Ctx) -> Result<Explained, String> {
     let lang = ctx.lang;
     let four = ctx.ablation.is_some();
     let (mut w, shown) = run_variant(ctx.ablation)?;
-    let (_, other) = run_variant(if four {
+    // The comparison runs the other variant; a build without teaching ablations has no
+    // four-message variant to run, and says so instead of measuring it.
+    let other = match run_variant(if four {
         None
     } else {
         Some(Ablation::FourWayHandshake)
-    })?;
-    let (r3, r4) = if four {
-        (&other, &shown)
-    } else {
-        (&shown, &other)
+    }) {
+        Ok((_, other)) => Some(other),
+        Err(_) if !four => None,
+        Err(e) => return Err(e),
+    };
+    let (r3, r4) = match &other {
+        Some(other) if four => (other, Some(&shown)),
+        other => (&shown, other.as_ref()),
     };
 
     let mut d = Diagram::default();
@@ -182,7 +187,8 @@ pub(crate) fn explain(ctx: &Ctx) -> Result<Explained, String> {
     );
 
     let mut findings = Vec::new();
-    if let Some(f) = &r4.fourth {
+    if let Some(f) = r4.and_then(|r4| r4.fourth.as_ref().map(|f| (r4, f))) {
+        let (r4, f) = f;
         findings.push(tr!(
             lang,
             "4th message: flags {}, seq {} = y+1 (the client sent ack {} in message 3), ack {} = x+1 (the server sent ack {} in message 2), {} bytes",
@@ -208,20 +214,29 @@ pub(crate) fn explain(ctx: &Ctx) -> Result<Explained, String> {
         dur(r3.first_data_after()),
         dur(r3.request_read_at - r3.connect_at)
     ));
-    findings.push(tr!(
-        lang,
-        "four messages: first data byte left {} after connect(); the server had the request {} after connect()",
-        "四次握手：connect() 之后 {} 发出第一个数据字节；服务器在 connect() 之后 {} 收到请求",
-        dur(r4.first_data_after()),
-        dur(r4.request_read_at - r4.connect_at)
-    ));
-    findings.push(tr!(
-        lang,
-        "the fourth message costs {} (RTT = {}) and tells nothing new: three is the fewest that lets each side learn its own SYN was received",
-        "第四个报文多花 {}（RTT = {}），却没有任何新信息：三次是让双方都确认自己的 SYN 已被收到的最少次数",
-        dur(r4.first_data_after().saturating_sub(r3.first_data_after())),
-        dur(super::world::DELAY * 2)
-    ));
+    match r4 {
+        Some(r4) => {
+        findings.push(tr!(
+            lang,
+            "four messages: first data byte left {} after connect(); the server had the request {} after connect()",
+            "四次握手：connect() 之后 {} 发出第一个数据字节；服务器在 connect() 之后 {} 收到请求",
+            dur(r4.first_data_after()),
+            dur(r4.request_read_at - r4.connect_at)
+        ));
+        findings.push(tr!(
+            lang,
+            "the fourth message costs {} (RTT = {}) and tells nothing new: three is the fewest that lets each side learn its own SYN was received",
+            "第四个报文多花 {}（RTT = {}），却没有任何新信息：三次是让双方都确认自己的 SYN 已被收到的最少次数",
+            dur(r4.first_data_after().saturating_sub(r3.first_data_after())),
+            dur(super::world::DELAY * 2)
+        ));
+        }
+        None => findings.push(tr!(
+            lang,
+            "four messages: not measured here (this ferrotcp was built without teaching ablations; `cargo run --release --features teaching -- explain why-not-four-way`)",
+            "四次握手：此处未测量（此 ferrotcp 构建时未包含教学消融；`cargo run --release --features teaching -- explain why-not-four-way`）"
+        )),
+    }
     Ok(Explained {
         title: if four {
             tr!(
@@ -237,7 +252,10 @@ pub(crate) fn explain(ctx: &Ctx) -> Result<Explained, String> {
         client: w.pair.client,
         server: w.pair.server,
         findings,
-        failed_as_expected: four
-            .then(|| r4.fourth.is_some() && r4.first_data_after() > r3.first_data_after()),
+        failed_as_expected: four.then(|| {
+            r4.is_some_and(|r4| {
+                r4.fourth.is_some() && r4.first_data_after() > r3.first_data_after()
+            })
+        }),
     })
 }

@@ -56,7 +56,7 @@ pub fn outcome(two_way: bool) -> Result<ThreeWayOutcome, String> {
 }
 
 fn scenario(ablation: Option<Ablation>) -> Result<(World, ThreeWayOutcome, u64), String> {
-    let mut w = World::new(tcp_config(ablation), true);
+    let mut w = World::new(tcp_config(ablation)?, true);
     let client = w.pair.client;
     let l = w
         .server()

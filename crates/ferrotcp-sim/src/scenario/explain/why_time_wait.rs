@@ -109,7 +109,7 @@ pub fn outcome(no_time_wait: bool) -> Result<TimeWaitOutcome, String> {
 fn scenario(
     ablation: Option<ferrotcp::transport::tcp::ablation::Ablation>,
 ) -> Result<(World, TimeWaitOutcome), String> {
-    let mut w = World::new(tcp_config(ablation), true);
+    let mut w = World::new(tcp_config(ablation)?, true);
     let (a_server_close, a_answers, a_fin_rto) = part_a(&mut w)?;
     let a_closed = w
         .states(Who::Server)
@@ -354,7 +354,7 @@ pub(crate) fn explain(ctx: &Ctx) -> Result<Explained, String> {
     let ablated = ctx.ablation.is_some();
     let (mut w, o) = scenario(ctx.ablation)?;
     let segs = w.segments();
-    let msl = ctx.tcp().msl;
+    let msl = ctx.tcp()?.msl;
 
     let mut d = Diagram::default();
     d.initial(T0, Who::Server, TcpState::Listen);

@@ -1,7 +1,8 @@
 //! Teaching-only ablations: each removes one mechanism of RFC 9293 so that `ferrotcp explain`
-//! can show what breaks without it. This module, the fields that hold them and every branch
-//! that consults them are compiled only with the `teaching` cargo feature, and even then they
-//! act only through [`TcpConfig::ablate`](super::TcpConfig); nothing turns them on by default.
+//! can show what breaks without it. Only their names exist in every build (so a tool can say
+//! which one it was asked for); the set a connection carries, the fields that hold it and
+//! every branch that consults it are compiled only with the `teaching` cargo feature, and act
+//! only through `TcpConfig::ablate`. A build without the feature cannot break TCP this way.
 
 /// One mechanism to remove.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -32,10 +33,12 @@ impl Ablation {
     }
 }
 
-/// The set of ablations in force (empty unless the `teaching` feature set one).
+/// The set of ablations in force (empty unless `TcpConfig::ablate` added one).
+#[cfg(feature = "teaching")]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Ablations(u8);
 
+#[cfg(feature = "teaching")]
 impl Ablations {
     fn bit(a: Ablation) -> u8 {
         match a {

@@ -2,7 +2,6 @@
 //! machine with its sending and receiving halves, buffers, RTT estimation, loss recovery,
 //! congestion control, timers and the connection table.
 
-#[cfg(feature = "teaching")]
 pub mod ablation;
 mod assembler;
 pub mod config;
