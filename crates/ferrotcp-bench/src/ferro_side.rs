@@ -3,13 +3,12 @@
 use core::net::SocketAddrV4;
 
 use ferrotcp::trace::TcpState;
-use ferrotcp::wire::MacAddr;
-use ferrotcp::{
-    Duration, Instant, ListenerHandle, Stack, StackConfig, TcpConfig, TcpError, TcpHandle,
-};
+use ferrotcp::{Instant, ListenerHandle, Stack, TcpError, TcpHandle};
 
+use crate::ferro_host::app::{self, err};
+use crate::ferro_host::stack_config;
 use crate::harness::{BenchResult, Harness, Recv, Side, StackSettings};
-use crate::link::{CLIENT_IP, CLIENT_MAC, IP_MTU, Link, PREFIX_LEN, SERVER_IP, SERVER_MAC};
+use crate::link::{CLIENT_IP, CLIENT_MAC, Link, SERVER_IP, SERVER_MAC};
 
 pub struct FerroPair {
     client: Stack,
@@ -19,25 +18,11 @@ pub struct FerroPair {
 }
 
 fn stack(mac: [u8; 6], ip: core::net::Ipv4Addr, seed: u64, s: &StackSettings) -> Stack {
-    let mut cfg = StackConfig::new(MacAddr(mac), ip, PREFIX_LEN).with_seed(seed);
-    cfg.mtu = IP_MTU;
-    cfg.tcp = TcpConfig {
-        send_buffer: s.buffer,
-        recv_buffer: s.buffer,
-        delayed_ack: Duration::from_micros(s.delayed_ack_us),
-        // TIME-WAIT is 2·MSL.
-        msl: Duration::from_micros(s.time_wait_us / 2),
-        ..TcpConfig::default()
-    };
-    Stack::new(cfg)
+    Stack::new(stack_config(mac, ip, seed, s))
 }
 
 fn t(now: u64) -> Instant {
     Instant::from_micros(now)
-}
-
-fn err(what: &str, e: TcpError) -> String {
-    format!("ferrotcp {what}: {e:?}")
 }
 
 impl FerroPair {
@@ -126,20 +111,11 @@ impl Harness for FerroPair {
     }
 
     fn send(&mut self, now: u64, side: Side, c: TcpHandle, data: &[u8]) -> BenchResult<usize> {
-        match self.stack_mut(side).tcp_send(t(now), c, data) {
-            Ok(n) => Ok(n),
-            Err(TcpError::WouldBlock) => Ok(0),
-            Err(e) => Err(err("send", e)),
-        }
+        app::send(self.stack_mut(side), t(now), c, data)
     }
 
     fn recv(&mut self, now: u64, side: Side, c: TcpHandle, buf: &mut [u8]) -> BenchResult<Recv> {
-        match self.stack_mut(side).tcp_recv(t(now), c, buf) {
-            Ok(0) => Ok(Recv::Eof),
-            Ok(n) => Ok(Recv::Data(n)),
-            Err(TcpError::WouldBlock) => Ok(Recv::WouldBlock),
-            Err(e) => Err(err("recv", e)),
-        }
+        app::recv(self.stack_mut(side), t(now), c, buf)
     }
 
     fn shutdown(&mut self, now: u64, side: Side, c: TcpHandle) -> BenchResult<()> {

@@ -6,12 +6,13 @@
 //! line per figure (ratio = ferrotcp / smoltcp; higher is better for ferrotcp).
 
 mod ferro_side;
-mod harness;
-mod link;
-mod pattern;
 mod report;
 mod smol_side;
 mod workloads;
+
+// Shared with the other bench programs (src/lib.rs); imported here so that `crate::harness`
+// etc. name them in this program's modules.
+use ferrotcp_bench::{ferro_host, harness, link, pattern, smol_host};
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -86,7 +87,7 @@ fn main() -> ExitCode {
         settings: StackSettings {
             buffer: args.buffer,
             delayed_ack_us: 40_000,
-            time_wait_us: smol_side::SMOLTCP_TIME_WAIT_US,
+            time_wait_us: smol_host::SMOLTCP_TIME_WAIT_US,
         },
         step_us: args.step_us.max(1),
         max_wall: Duration::from_secs(args.max_wall_secs),

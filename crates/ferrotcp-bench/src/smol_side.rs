@@ -1,131 +1,23 @@
-//! smoltcp behind the [`Harness`] trait: two `Interface`s with their `SocketSet`s and a tiny
-//! in-memory Ethernet `Device` each; the driver moves frames between the devices' queues.
+//! smoltcp behind the [`Harness`] trait: two [`Host`]s (an `Interface` with its `SocketSet` and
+//! a tiny in-memory Ethernet `Device` each); the driver moves frames between the devices' queues.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
-use smoltcp::phy::{self, Checksum, ChecksumCapabilities, Device, DeviceCapabilities, Medium};
-use smoltcp::socket::tcp::{self, CongestionControl, RecvError, State};
-use smoltcp::time::{Duration, Instant};
-use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr};
+use smoltcp::iface::SocketHandle;
+use smoltcp::phy::{Checksum, Device};
+use smoltcp::socket::tcp::{self, CongestionControl, State};
+use smoltcp::time::Instant;
+use smoltcp::wire::IpAddress;
 
 use crate::harness::{BenchResult, Harness, Recv, Side, StackSettings};
-use crate::link::{
-    CLIENT_IP, CLIENT_MAC, ETH_HEADER, IP_MTU, POOL_LIMIT, PREFIX_LEN, SERVER_IP, SERVER_MAC,
-};
+use crate::link::{CLIENT_IP, CLIENT_MAC, SERVER_IP, SERVER_MAC};
+use crate::smol_host::{Host, Pool, SMOLTCP_TIME_WAIT_US, app, new_socket};
 
-type Pool = Rc<RefCell<Vec<Vec<u8>>>>;
-
-/// One host's network card: frames to receive, frames sent, and spare buffers shared with the
-/// other end (as ferrotcp's buffers go back to the sender's pool).
-pub struct MemDevice {
-    rx: VecDeque<Vec<u8>>,
-    tx: VecDeque<Vec<u8>>,
-    pool: Pool,
-}
-
-pub struct RxToken<'a> {
-    buf: Vec<u8>,
-    pool: &'a Pool,
-}
-
-pub struct TxToken<'a> {
-    queue: &'a mut VecDeque<Vec<u8>>,
-    pool: &'a Pool,
-}
-
-impl phy::RxToken for RxToken<'_> {
-    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
-        let r = f(&self.buf);
-        let mut pool = self.pool.borrow_mut();
-        if pool.len() < POOL_LIMIT {
-            pool.push(self.buf);
-        }
-        r
-    }
-}
-
-impl phy::TxToken for TxToken<'_> {
-    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
-        let mut buf = self.pool.borrow_mut().pop().unwrap_or_default();
-        buf.clear();
-        buf.resize(len, 0);
-        let r = f(&mut buf);
-        self.queue.push_back(buf);
-        r
-    }
-}
-
-impl Device for MemDevice {
-    type RxToken<'a> = RxToken<'a>;
-    type TxToken<'a> = TxToken<'a>;
-
-    fn receive(&mut self, _now: Instant) -> Option<(RxToken<'_>, TxToken<'_>)> {
-        let buf = self.rx.pop_front()?;
-        Some((
-            RxToken {
-                buf,
-                pool: &self.pool,
-            },
-            TxToken {
-                queue: &mut self.tx,
-                pool: &self.pool,
-            },
-        ))
-    }
-
-    fn transmit(&mut self, _now: Instant) -> Option<TxToken<'_>> {
-        Some(TxToken {
-            queue: &mut self.tx,
-            pool: &self.pool,
-        })
-    }
-
-    fn capabilities(&self) -> DeviceCapabilities {
-        let mut caps = DeviceCapabilities::default();
-        caps.medium = Medium::Ethernet;
-        // smoltcp counts the Ethernet header in the MTU.
-        caps.max_transmission_unit = IP_MTU + ETH_HEADER;
-        // Default: compute on transmit and verify on receive, for IPv4, TCP, UDP, ICMP.
-        caps.checksum = ChecksumCapabilities::default();
-        caps
-    }
-}
-
-struct Host {
-    iface: Interface,
-    dev: MemDevice,
-    sockets: SocketSet<'static>,
-}
-
-impl Host {
-    fn new(mac: [u8; 6], ip: core::net::Ipv4Addr, seed: u64, pool: &Pool) -> Host {
-        let mut dev = MemDevice {
-            rx: VecDeque::new(),
-            tx: VecDeque::new(),
-            pool: Rc::clone(pool),
-        };
-        let mut config = Config::new(EthernetAddress(mac).into());
-        config.random_seed = seed;
-        let mut iface = Interface::new(config, &mut dev, Instant::from_micros(0));
-        iface.update_ip_addrs(|addrs| {
-            // A fresh interface has room for its first address.
-            let _ = addrs.push(IpCidr::new(IpAddress::Ipv4(ip), PREFIX_LEN));
-        });
-        Host {
-            iface,
-            dev,
-            sockets: SocketSet::new(Vec::new()),
-        }
-    }
-
-    fn poll(&mut self, now: Instant) -> usize {
-        self.iface.poll(now, &mut self.dev, &mut self.sockets);
-        self.dev.tx.len()
-    }
-}
+/// Same behaviour as ferrotcp's defaults: Reno congestion control (with Nagle on and delayed
+/// ACKs from [`new_socket`]).
+const CONGESTION: CongestionControl = CongestionControl::Reno;
 
 pub struct SmolPair {
     client: Host,
@@ -145,20 +37,6 @@ pub struct SmolPair {
 fn t(now: u64) -> Instant {
     Instant::from_micros(now as i64)
 }
-
-fn new_socket(s: &StackSettings) -> tcp::Socket<'static> {
-    let rx = tcp::SocketBuffer::new(vec![0; s.buffer]);
-    let tx = tcp::SocketBuffer::new(vec![0; s.buffer]);
-    let mut sock = tcp::Socket::new(rx, tx);
-    // Same behaviour as ferrotcp's defaults: Reno congestion control, Nagle on, delayed ACKs.
-    sock.set_congestion_control(CongestionControl::Reno);
-    sock.set_nagle_enabled(true);
-    sock.set_ack_delay(Some(Duration::from_micros(s.delayed_ack_us)));
-    sock
-}
-
-/// smoltcp's TIME-WAIT is a fixed 10 s; ferrotcp is configured to match.
-pub const SMOLTCP_TIME_WAIT_US: u64 = 10_000_000;
 
 impl SmolPair {
     fn host(&self, side: Side) -> &Host {
@@ -226,7 +104,7 @@ impl Harness for SmolPair {
     }
 
     fn listen(&mut self, port: u16) -> BenchResult<()> {
-        let mut sock = new_socket(&self.settings);
+        let mut sock = new_socket(&self.settings, CONGESTION);
         sock.listen(port)
             .map_err(|e| format!("smoltcp listen: {e:?}"))?;
         self.server_socket = Some(self.server.sockets.add(sock));
@@ -244,7 +122,7 @@ impl Harness for SmolPair {
         if self.ports_in_use[usize::from(local_port)] {
             return Ok(None);
         }
-        let mut sock = new_socket(&self.settings);
+        let mut sock = new_socket(&self.settings, CONGESTION);
         sock.connect(
             self.client.iface.context(),
             (IpAddress::Ipv4(SERVER_IP), remote_port),
@@ -260,13 +138,11 @@ impl Harness for SmolPair {
         if self.handed_out {
             return Ok(None);
         }
-        match self.sock(Side::Server, h).state() {
-            State::Closed | State::Listen | State::SynReceived | State::SynSent => Ok(None),
-            _ => {
-                self.handed_out = true;
-                Ok(Some(h))
-            }
+        if !app::accepted(self.sock(Side::Server, h)) {
+            return Ok(None);
         }
+        self.handed_out = true;
+        Ok(Some(h))
     }
 
     fn is_established(&self, side: Side, c: SocketHandle) -> bool {
@@ -274,9 +150,7 @@ impl Harness for SmolPair {
     }
 
     fn send(&mut self, _now: u64, side: Side, c: SocketHandle, data: &[u8]) -> BenchResult<usize> {
-        self.sock_mut(side, c)
-            .send_slice(data)
-            .map_err(|e| format!("smoltcp send: {e:?}"))
+        app::send(self.sock_mut(side, c), data)
     }
 
     fn recv(
@@ -286,12 +160,7 @@ impl Harness for SmolPair {
         c: SocketHandle,
         buf: &mut [u8],
     ) -> BenchResult<Recv> {
-        match self.sock_mut(side, c).recv_slice(buf) {
-            Ok(0) => Ok(Recv::WouldBlock),
-            Ok(n) => Ok(Recv::Data(n)),
-            Err(RecvError::Finished) => Ok(Recv::Eof),
-            Err(e) => Err(format!("smoltcp recv: {e:?}")),
-        }
+        app::recv(self.sock_mut(side, c), buf)
     }
 
     fn shutdown(&mut self, _now: u64, side: Side, c: SocketHandle) -> BenchResult<()> {

@@ -1,0 +1,63 @@
+//! How a ferrotcp host is configured for the benchmarks, from the [`StackSettings`] both
+//! stacks share.
+
+use ferrotcp::wire::MacAddr;
+use ferrotcp::{Duration, StackConfig, TcpConfig};
+
+use crate::harness::StackSettings;
+use crate::link::{IP_MTU, PREFIX_LEN};
+
+/// A host's configuration: IP MTU 1500 (MSS 1460), buffers, delayed ACK and TIME-WAIT from `s`,
+/// every other setting ferrotcp's default.
+pub fn stack_config(
+    mac: [u8; 6],
+    ip: core::net::Ipv4Addr,
+    seed: u64,
+    s: &StackSettings,
+) -> StackConfig {
+    let mut cfg = StackConfig::new(MacAddr(mac), ip, PREFIX_LEN).with_seed(seed);
+    cfg.mtu = IP_MTU;
+    cfg.tcp = TcpConfig {
+        send_buffer: s.buffer,
+        recv_buffer: s.buffer,
+        delayed_ack: Duration::from_micros(s.delayed_ack_us),
+        // TIME-WAIT is 2·MSL.
+        msl: Duration::from_micros(s.time_wait_us / 2),
+        ..TcpConfig::default()
+    };
+    cfg
+}
+
+/// The application's calls on a connection, in the bench's terms.
+pub mod app {
+    use ferrotcp::{Instant, Stack, TcpError, TcpHandle};
+
+    use crate::harness::{BenchResult, Recv};
+
+    pub fn err(what: &str, e: TcpError) -> String {
+        format!("ferrotcp {what}: {e:?}")
+    }
+
+    /// Queues what fits; 0 if the send buffer is full.
+    pub fn send(stack: &mut Stack, now: Instant, c: TcpHandle, data: &[u8]) -> BenchResult<usize> {
+        match stack.tcp_send(now, c, data) {
+            Ok(n) => Ok(n),
+            Err(TcpError::WouldBlock) => Ok(0),
+            Err(e) => Err(err("send", e)),
+        }
+    }
+
+    pub fn recv(
+        stack: &mut Stack,
+        now: Instant,
+        c: TcpHandle,
+        buf: &mut [u8],
+    ) -> BenchResult<Recv> {
+        match stack.tcp_recv(now, c, buf) {
+            Ok(0) => Ok(Recv::Eof),
+            Ok(n) => Ok(Recv::Data(n)),
+            Err(TcpError::WouldBlock) => Ok(Recv::WouldBlock),
+            Err(e) => Err(err("recv", e)),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Pieces shared by the bench programs (`ferrotcp-bench`, `sim_loss`): the addresses and
+//! settings both stacks get, the byte pattern and its check, and how each stack's host is set
+//! up (smoltcp's in-memory `Device` and `Interface`, ferrotcp's `StackConfig`), so that every
+//! program compares the stacks under the very same settings.
+
+pub mod ferro_host;
+pub mod harness;
+pub mod link;
+pub mod pattern;
+pub mod smol_host;
