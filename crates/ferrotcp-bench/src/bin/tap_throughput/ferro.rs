@@ -4,12 +4,11 @@
 
 use std::io::{Read, Write};
 use std::net::Shutdown;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use ferrotcp::StackConfig;
 use ferrotcp::wire::MacAddr;
+use ferrotcp_bench::realnet::Watchdog;
 use ferrotcp_io::device::DeviceKind;
 use ferrotcp_io::net::{TcpListener, TcpStream};
 use ferrotcp_io::{Runtime, RuntimeConfig};
@@ -48,38 +47,6 @@ fn start(net: &Net) -> Result<Runtime, String> {
         return Err(e);
     }
     Ok(rt)
-}
-
-/// Aborts the runtime (so every blocked call returns an error) unless dropped within `limit`.
-struct Watchdog {
-    disarm: Option<mpsc::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Watchdog {
-    fn arm(rt: &Runtime, limit: Duration) -> Watchdog {
-        let (disarm, rx) = mpsc::channel::<()>();
-        let rt = rt.clone();
-        let thread = std::thread::spawn(move || {
-            if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
-                eprintln!("# ferrotcp: transfer over {limit:?}, aborting the runtime");
-                rt.abort();
-            }
-        });
-        Watchdog {
-            disarm: Some(disarm),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        drop(self.disarm.take());
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }
 
 /// The kernel sends, ferrotcp reads and discards. Timed from `accept` to end of stream.

@@ -15,9 +15,10 @@ mod smol;
 
 use std::cell::RefCell;
 use std::net::Ipv4Addr;
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use ferrotcp_bench::realnet::{self, Netns, Proc};
 
 /// The user-space stack's address; Linux's is [`LINUX_ADDR`].
 pub const STACK_ADDR: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
@@ -42,7 +43,7 @@ pub const FIGURES: [&str; 2] = ["tap_linux_to_stack", "tap_stack_to_linux"];
 /// A fresh network namespace and the name of the TAP device that goes into it.
 /// The namespace is deleted on drop (after the stack has closed its device, which removes it).
 pub struct Net {
-    pub ns: String,
+    pub ns: Netns,
     pub dev: String,
     counters: RefCell<Vec<u64>>,
 }
@@ -61,167 +62,55 @@ const COUNTERS: [&str; 6] = [
 impl Net {
     fn create(tag: char, run: u32) -> Result<Net, String> {
         let pid = std::process::id();
-        let net = Net {
-            ns: format!("tapbench-{pid}-{tag}{run}"),
+        Ok(Net {
+            ns: Netns::create(format!("tapbench-{pid}-{tag}{run}"))?,
             // At most 3 + 5 + 1 + 2 = 11 characters (IFNAMSIZ allows 15).
             dev: format!("{tag}tb{}r{run}", pid % 100_000),
             counters: RefCell::new(vec![0; COUNTERS.len()]),
-        };
-        ip(&["netns", "add", &net.ns])?;
-        Ok(net)
+        })
     }
 
     /// Moves the (already created) TAP device into the namespace and gives Linux's end its
     /// address.
     pub fn attach(&self) -> Result<(), String> {
-        ip(&["link", "set", &self.dev, "netns", &self.ns])?;
-        ip(&[
-            "-n",
-            &self.ns,
-            "addr",
-            "add",
-            "192.0.2.1/24",
-            "dev",
-            &self.dev,
-        ])?;
-        ip(&["-n", &self.ns, "link", "set", &self.dev, "up"])
+        realnet::ip(&["link", "set", &self.dev, "netns", self.ns.name()])?;
+        self.ns
+            .ip(&["addr", "add", "192.0.2.1/24", "dev", &self.dev])?;
+        self.ns.ip(&["link", "set", &self.dev, "up"])
     }
 
     /// Prints how much Linux's TCP counters in the namespace grew since the last call.
     pub fn print_counters(&self, stack: &str, what: &str) {
-        let nstat = COUNTERS[..COUNTERS.len() - 1].join(" ");
-        let script = format!(
-            "nstat -asz {nstat}; echo dev_tx_dropped $(cat /sys/class/net/{}/statistics/tx_dropped)",
-            self.dev
-        );
-        let Ok(out) = Command::new("ip")
-            .args(["netns", "exec", &self.ns, "sh", "-c", &script])
-            .output()
-        else {
-            return;
-        };
-        let text = String::from_utf8_lossy(&out.stdout);
-        let value = |name: &str| {
-            text.lines()
-                .map(|l| l.split_whitespace())
-                .find_map(|mut f| (f.next() == Some(name)).then(|| f.next()).flatten())
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
+        let mut now = realnet::nstat(self.ns.name(), &COUNTERS[..COUNTERS.len() - 1]);
+        now.push(realnet::dev_stat(self.ns.name(), &self.dev, "tx_dropped"));
         let mut last = self.counters.borrow_mut();
         let mut line = format!("# {what} {stack}: Linux counters");
         for (i, name) in COUNTERS.iter().enumerate() {
-            let v = value(name);
-            line += &format!(" {name}={}", v.saturating_sub(last[i]));
-            last[i] = v;
+            line += &format!(" {name}={}", now[i].saturating_sub(last[i]));
+            last[i] = now[i];
         }
         println!("{line}");
     }
 
     /// Linux sends `bytes` to the stack's port [`PORT_IN`].
     pub fn linux_sender(&self, bytes: usize) -> Result<Proc, String> {
-        Proc::spawn(
-            &self.ns,
+        Proc::shell(
+            self.ns.name(),
             &format!("head -c {bytes} /dev/zero | nc -N -w 30 192.0.2.2 {PORT_IN}"),
         )
     }
 
     /// Linux listens on [`PORT_OUT`] and discards what it reads.
     pub fn linux_receiver(&self) -> Result<Proc, String> {
-        Proc::spawn(
-            &self.ns,
+        Proc::shell(
+            self.ns.name(),
             &format!("nc -l -s 192.0.2.1 -p {PORT_OUT} -w 30 > /dev/null"),
         )
     }
 }
 
-impl Drop for Net {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
-    }
-}
-
-fn ip(args: &[&str]) -> Result<(), String> {
-    let out = Command::new("ip")
-        .args(args)
-        .output()
-        .map_err(|e| format!("ip: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "ip {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
-}
-
-/// A shell command run inside a namespace, in its own process group; the group is killed on
-/// drop if it is still running.
-pub struct Proc(Child);
-
-impl Proc {
-    fn spawn(ns: &str, cmd: &str) -> Result<Proc, String> {
-        Command::new("ip")
-            .args(["netns", "exec", ns, "sh", "-c", cmd])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .map(Proc)
-            .map_err(|e| format!("spawning `{cmd}`: {e}"))
-    }
-
-    /// Exit status if the command has finished.
-    pub fn exited(&mut self) -> Option<ExitStatus> {
-        self.0.try_wait().ok().flatten()
-    }
-
-    /// Waits at most `limit` for the command to finish.
-    pub fn wait_for(&mut self, limit: Duration) -> Option<ExitStatus> {
-        let end = Instant::now() + limit;
-        loop {
-            if let Some(st) = self.exited() {
-                return Some(st);
-            }
-            if Instant::now() >= end {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if self.exited().is_none() {
-            let group = format!("-{}", self.0.id());
-            let _ = Command::new("kill")
-                .args(["-TERM", "--", &group])
-                .stderr(Stdio::null())
-                .status();
-            let _ = self.0.wait();
-        }
-    }
-}
-
 fn gbit(bytes: usize, d: Duration) -> f64 {
     bytes as f64 * 8.0 / d.as_secs_f64() / 1e9
-}
-
-/// `/proc/loadavg` (other work on the machine skews these figures).
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default()
-}
-
-fn uname() -> String {
-    Command::new("uname")
-        .arg("-r")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
 }
 
 /// Best (highest) Gbit/s over the runs, or `None` if any run failed.
@@ -246,7 +135,7 @@ fn main() -> ExitCode {
     let bytes = mib << 20;
     println!(
         "# tap_throughput: each stack on its own TAP device (IP MTU 1500) <-> Linux {} TCP in its own netns; {mib} MiB each way",
-        uname()
+        realnet::uname()
     );
     println!(
         "# both stacks: {CHUNK} B send/recv buffers, {CHUNK} B application reads/writes, Nagle on, Reno, delayed ACK 40 ms, checksums computed and verified"
@@ -255,7 +144,7 @@ fn main() -> ExitCode {
         "# Linux -> stack: `head -c {bytes} /dev/zero | nc -N -w 30 192.0.2.2 {PORT_IN}`; stack -> Linux: `nc -l -s 192.0.2.1 -p {PORT_OUT} -w 30 > /dev/null` (done when Linux has closed)"
     );
     println!("# {runs} run(s) per stack, alternating ferrotcp, smoltcp; best run reported");
-    println!("# load average before: {}", loadavg());
+    println!("# load average before: {}", realnet::loadavg());
 
     // results[stack][figure][run]
     let mut results = vec![vec![Vec::new(); 2]; 2];
@@ -306,7 +195,7 @@ fn main() -> ExitCode {
             }
         }
     }
-    println!("# load average after: {}", loadavg());
+    println!("# load average after: {}", realnet::loadavg());
     for (fi, name) in FIGURES.iter().enumerate() {
         let f = best(&results[0][fi]);
         let s = best(&results[1][fi]);
