@@ -72,16 +72,22 @@ pub enum TimerKind {
     TimeWait,
     /// An orphaned FIN-WAIT-2 connection gave up waiting for the peer's FIN.
     FinWait2,
+    /// RFC 8985 §7: a tail loss probe is due.
+    LossProbe,
+    /// RFC 8985 §6.2: RACK's reordering window ran out for a segment.
+    Reorder,
 }
 
 impl TimerKind {
-    pub const ALL: [TimerKind; 6] = [
+    pub const ALL: [TimerKind; 8] = [
         TimerKind::Retransmit,
         TimerKind::DelayedAck,
         TimerKind::Persist,
         TimerKind::KeepAlive,
         TimerKind::TimeWait,
         TimerKind::FinWait2,
+        TimerKind::LossProbe,
+        TimerKind::Reorder,
     ];
 }
 
@@ -101,6 +107,8 @@ pub enum DropReason {
     BadAck,
     /// TCP: no ACK bit in a synchronized state (§3.10.7.4 fifth step).
     NoAck,
+    /// TCP: an old timestamp (RFC 7323 §5 PAWS).
+    Paws,
     /// TCP: a RST or SYN inside the window but not exact, answered by a challenge ACK
     /// (RFC 5961 §3.2, §4.2).
     Challenged,

@@ -6,7 +6,7 @@ use super::{Event, Medium, Stack};
 use crate::seq::SeqNum;
 use crate::time::Instant;
 use crate::trace::DropReason;
-use crate::transport::tcp::{Disposition, IcmpError, IcmpOutcome, Tcb};
+use crate::transport::tcp::{Disposition, IcmpError, IcmpOutcome, Tcb, TcpHandle};
 use crate::transport::udp::DeliverOutcome;
 use crate::wire::MacAddr;
 #[cfg(feature = "teaching")]
@@ -271,12 +271,15 @@ impl Stack {
                 Some(conn) => conn.tcb.on_segment(now, &seg, data),
                 None => Disposition::Drop(DropReason::NoSocket),
             };
+            if let Disposition::Reopen { iss } = reply {
+                return self.reopen_time_wait(now, h, &seg, iss);
+            }
             self.send_reply(now, local, remote, reply);
             self.after_tcb(now, h);
             return;
         }
         if let Some(&lh) = self.tcp.by_port.get(&seg.dst_port) {
-            return self.on_listen(now, lh, local, remote, &seg);
+            return self.on_listen(now, lh, local, remote, &seg, None);
         }
         self.stats.tcp_no_socket += 1;
         self.reset_for_closed(now, local, remote, &seg, data.len());
@@ -310,7 +313,29 @@ impl Stack {
         self.send_reply(now, local, remote, reply);
     }
 
-    /// §3.10.7.2 LISTEN.
+    /// RFC 6191: a new SYN for a connection in TIME-WAIT. With a listener on the port, the old
+    /// connection ends and the listener takes the SYN (the new connection's ISS lies beyond
+    /// the old one's sequence space, MAY-2); without one, the SYN is answered with an ACK.
+    fn reopen_time_wait(&mut self, now: Instant, h: TcpHandle, seg: &TcpRepr, iss: SeqNum) {
+        let listener = self.tcp.by_port.get(&seg.dst_port).copied();
+        let Some(conn) = self.tcp.get_mut(h) else {
+            return;
+        };
+        let (local, remote) = (conn.tcb.local(), conn.tcb.remote());
+        match listener {
+            Some(lh) => {
+                conn.tcb.end_time_wait(now);
+                self.after_tcb(now, h);
+                self.on_listen(now, lh, local, remote, seg, Some(iss));
+            }
+            None => {
+                conn.tcb.refuse_reopen();
+                self.after_tcb(now, h);
+            }
+        }
+    }
+
+    /// §3.10.7.2 LISTEN. `iss`: the ISS to use instead of a fresh one (a TIME-WAIT reopened).
     fn on_listen(
         &mut self,
         now: Instant,
@@ -318,6 +343,7 @@ impl Stack {
         local: SocketAddrV4,
         remote: SocketAddrV4,
         seg: &TcpRepr,
+        iss: Option<SeqNum>,
     ) {
         // First: an incoming RST is ignored.
         if seg.flags.rst() {
@@ -348,7 +374,11 @@ impl Stack {
             return;
         }
         listener.pending += 1;
-        let tcb = Tcb::new_passive(self.tcb_init(now, local, remote), seg);
+        let mut init = self.tcb_init(now, local, remote);
+        if let Some(iss) = iss {
+            init.iss = iss;
+        }
+        let tcb = Tcb::new_passive(init, seg);
         let h = self.tcp.insert(tcb, Some(lh));
         self.after_tcb(now, h);
     }
@@ -375,6 +405,8 @@ impl Stack {
                 self.send_control(now, local, remote, seg)
             }
             Disposition::Drop(reason) => self.drop_input(now, reason),
+            // Handled where a connection answers (`on_tcp`); nothing else returns it.
+            Disposition::Reopen { .. } => {}
         }
     }
 

@@ -179,6 +179,7 @@ impl Stack {
             DropReason::Unacceptable
             | DropReason::BadAck
             | DropReason::NoAck
+            | DropReason::Paws
             | DropReason::Challenged => self.stats.tcp_dropped += 1,
             DropReason::QueueFull => self.stats.udp_queue_full += 1,
         }

@@ -125,6 +125,7 @@ impl Stack {
             remote,
             iss: SeqNum(self.isn.isn(now, local, remote)),
             our_mss: self.config.our_mss(),
+            ts_offset: self.isn.ts_offset(local, remote),
             now,
         }
     }

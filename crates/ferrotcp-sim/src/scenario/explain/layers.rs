@@ -577,7 +577,7 @@ fn annotate(frame: &[u8], lang: Lang) -> Vec<String> {
                     t0 + 20,
                     doff - 20,
                     tc,
-                    lang.pick("options", "选项").to_string(),
+                    describe_options(lang, t.get(20..doff).unwrap_or_default()),
                 );
             }
             let data_at = t0 + doff;
@@ -648,4 +648,38 @@ fn hex_line(at: usize, bytes: &[u8], layer: &str, label: &str) -> String {
     let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let line = format!("  {at:04x}  {:<48} {layer:<8} {label}", hex.join(" "));
     line.trim_end().to_string()
+}
+
+/// What a TCP option area says, in words ("options" alone when it cannot be read).
+fn describe_options(lang: Lang, area: &[u8]) -> String {
+    let word = lang.pick("options", "选项");
+    let Ok(o) = ferrotcp::wire::tcp::TcpOptions::parse(area) else {
+        return word.to_string();
+    };
+    let mut parts = Vec::new();
+    if let Some(mss) = o.mss {
+        parts.push(format!("MSS {mss}"));
+    }
+    if o.sack_permitted {
+        parts.push("SACK-permitted".to_string());
+    }
+    if let Some((val, ecr)) = o.timestamps {
+        parts.push(format!("TSval {val} TSecr {ecr}"));
+    }
+    if let Some(shift) = o.window_scale {
+        parts.push(tr!(lang, "window scale {}", "窗口缩放 {}", shift));
+    }
+    if o.sack_block_count() > 0 {
+        parts.push(tr!(
+            lang,
+            "{} SACK blocks",
+            "{} 个 SACK 块",
+            o.sack_block_count()
+        ));
+    }
+    if parts.is_empty() {
+        word.to_string()
+    } else {
+        format!("{word}: {}", parts.join(", "))
+    }
 }

@@ -109,7 +109,13 @@ pub fn outcome(no_time_wait: bool) -> Result<TimeWaitOutcome, String> {
 fn scenario(
     ablation: Option<ferrotcp::transport::tcp::ablation::Ablation>,
 ) -> Result<(World, TimeWaitOutcome), String> {
-    let mut w = World::new(tcp_config(ablation)?, true);
+    // Timestamps off: with them, PAWS (RFC 7323 §5) would discard the old duplicate of part (b)
+    // on its own; TIME-WAIT is what protects connections without them.
+    let tcp = ferrotcp::TcpConfig {
+        timestamps: false,
+        ..tcp_config(ablation)?
+    };
+    let mut w = World::new(tcp, true);
     let (a_server_close, a_answers, a_fin_rto) = part_a(&mut w)?;
     let a_closed = w
         .states(Who::Server)
@@ -612,6 +618,10 @@ pub(crate) fn explain(ctx: &Ctx) -> Result<Explained, String> {
         "结束时遗留的连接：{}",
         o.leftover
     ));
+    findings.push(lang.pick(
+        "timestamps (RFC 7323) are off in this topic: with them, PAWS would also reject the old duplicate by its old TSval",
+        "本主题关闭了时间戳（RFC 7323）：启用时，PAWS 也会依据旧的 TSval 丢弃这个旧重复报文段",
+    ).to_string());
     if ablated {
         findings.push(tr!(
             lang,

@@ -36,6 +36,12 @@ pub struct TcpConfig {
     /// Offer SACK (RFC 2018) and report out-of-order data in SACK blocks as a receiver, so a
     /// peer that uses them (Linux does) repairs losses without waiting for timeouts.
     pub sack: bool,
+    /// Offer timestamps (RFC 7323 §3): RTT measurement on every ACK, PAWS, spurious
+    /// retransmission detection. On by default, as in Linux.
+    pub timestamps: bool,
+    /// With SACK, detect losses with RACK-TLP (RFC 8985: time-based marking and tail loss
+    /// probes); otherwise RFC 6675's three-duplicate rule. On by default, as in Linux.
+    pub rack: bool,
     /// Largest number of out-of-order ranges held for reassembly.
     pub max_ooo_ranges: usize,
     /// The congestion-control algorithm of every new connection.
@@ -82,6 +88,8 @@ impl Default for TcpConfig {
             keepalive: None,
             window_scaling: true,
             sack: true,
+            timestamps: true,
+            rack: true,
             max_ooo_ranges: 32,
             congestion: super::congestion::Algorithm::NewReno,
             #[cfg(feature = "teaching")]

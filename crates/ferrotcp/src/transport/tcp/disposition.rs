@@ -19,6 +19,10 @@ pub enum Disposition {
         ack: SeqNum,
         window: u16,
     },
+    /// A SYN for this TIME-WAIT connection that may open a new incarnation (RFC 6191): if a
+    /// listener takes it, this connection goes and the new one starts with this ISS;
+    /// otherwise the connection answers with an ACK, as to any SYN.
+    Reopen { iss: SeqNum },
     /// The segment was discarded (any ACK it calls for is queued on the connection); the stack
     /// counts it.
     Drop(DropReason),

@@ -2,25 +2,33 @@
 
 #[cfg(feature = "teaching")]
 use super::ablation::Ablation;
-use super::congestion::AckEvent;
 use super::disposition::Disposition;
 use super::error::CloseReason;
 use super::receiver::{Receiver, RecvParams};
-use super::recovery::Outstanding;
 use super::sender::Sender;
 use super::state::{State, To};
-use super::tcb::{Notify, Shared, Tcb};
+use super::tcb::{Notify, Tcb};
+use super::timestamps::{Timestamps, ts_before};
 use crate::seq::SeqNum;
 use crate::time::{Duration, Instant};
 use crate::trace::{DropReason, TcpState, TimerKind};
 use crate::wire::tcp::TcpRepr;
 
+/// Linux's tw_snd_nxt + 65535 + 2: how far past the old connection a reopened one starts.
+const REOPEN_ISS_GAP: u32 = 65537;
+
 /// The peer's SYN: IRS, RCV.NXT, its options and its (never scaled, RFC 7323 §2.2) window.
 /// Builds the receiving half.
-pub(super) fn take_peer_syn(snd: &mut Sender, params: &RecvParams, seg: &TcpRepr) -> Receiver {
-    snd.negotiate(&seg.options);
+pub(super) fn take_peer_syn(
+    snd: &mut Sender,
+    params: &RecvParams,
+    seg: &TcpRepr,
+    now: Instant,
+) -> Receiver {
+    let offset = snd.syn.timestamps;
+    let peer_tsval = snd.negotiate(&seg.options);
     // A SYN we sent already offered `syn.window` bytes from RCV.NXT (zero on a passive open).
-    let rcv = Receiver::new(
+    let mut rcv = Receiver::new(
         params,
         seg.seq,
         snd.syn.window,
@@ -28,6 +36,9 @@ pub(super) fn take_peer_syn(snd: &mut Sender, params: &RecvParams, seg: &TcpRepr
         snd.syn.sack,
         snd.mss,
     );
+    if let (Some(offset), Some(tsval)) = (offset, peer_tsval) {
+        rcv.ts = Some(Timestamps::new(offset, tsval, now, rcv.nxt));
+    }
     snd.wnd = u32::from(seg.window);
     snd.max_wnd = snd.wnd;
     snd.wl1 = seg.seq;
@@ -41,110 +52,6 @@ pub(super) fn take_peer_syn(snd: &mut Sender, params: &RecvParams, seg: &TcpRepr
 fn on_handshake_complete(snd: &mut Sender) {
     if snd.syn.timed_out && snd.rtt.srtt().is_none() {
         snd.rtt.at_least(Duration::from_secs(3));
-    }
-}
-
-impl Sender {
-    /// SND.UNA < ack <= SND.MAX: bytes (and maybe our SYN or FIN) are acknowledged.
-    pub(super) fn process_new_ack(&mut self, shared: &mut Shared, now: Instant, ack: SeqNum) {
-        let acked = ack - self.una;
-        // Data bytes acknowledged leave the send buffer; SYN and FIN occupy no buffer space.
-        let data_acked = if ack.gt(self.buf_seq) {
-            ((ack - self.buf_seq) as usize).min(self.buf.len())
-        } else {
-            0
-        };
-        self.buf.consume(data_acked);
-        self.buf_seq = self.buf_seq + data_acked;
-        self.una = ack;
-        if self.nxt.lt(ack) {
-            self.nxt = ack;
-        }
-        self.rtt.on_ack(ack, now);
-        self.retries = 0;
-        self.persist_backoff = 0;
-        self.rtt.reset_backoff();
-        let ev = AckEvent {
-            acked,
-            mss: self.mss,
-            now,
-            una: self.una,
-            nxt: self.nxt,
-        };
-        let flight = self.max - self.una;
-        self.recovery.on_ack(&mut self.cc, &ev, flight);
-        self.urgent_acked();
-        // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, else restart it.
-        if self.una == self.max {
-            shared.timers.stop(TimerKind::Retransmit);
-        } else {
-            shared
-                .timers
-                .set(TimerKind::Retransmit, now + self.rtt.rto());
-        }
-        if data_acked > 0 && shared.want_writable {
-            shared.want_writable = false;
-            shared.notify(Notify::WRITABLE);
-        }
-    }
-
-    /// RFC 5681 §2: a duplicate ACK.
-    fn on_duplicate_ack(&mut self, shared: &mut Shared, now: Instant) {
-        shared.stats.dup_acks_received += 1;
-        // With the peer's window closed, repeated ACKs answer our window probes; they say
-        // nothing about loss, and a retransmission would not fit anyway.
-        if self.wnd == 0 {
-            return;
-        }
-        let outstanding = Outstanding {
-            una: self.una,
-            max: self.max,
-            fin_seq: self.fin_seq(),
-            mss: self.mss,
-            now,
-        };
-        if self.recovery.on_duplicate_ack(&mut self.cc, outstanding) {
-            shared.stats.fast_retransmits += 1;
-        }
-    }
-
-    /// Fifth step for the synchronized states: SND.UNA, duplicate ACKs and the send window.
-    fn process_ack_field(
-        &mut self,
-        shared: &mut Shared,
-        now: Instant,
-        seg: &TcpRepr,
-        payload_len: usize,
-    ) {
-        let ack = seg.ack;
-        let window = u32::from(seg.window) << self.wscale;
-        if ack.gt(self.una) {
-            self.process_new_ack(shared, now, ack);
-        } else if ack == self.una
-            && payload_len == 0
-            && !seg.flags.fin()
-            && window == self.wnd
-            && self.max.gt(self.una)
-        {
-            self.on_duplicate_ack(shared, now);
-        }
-        // Window update: "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)".
-        if self.una.le(ack) && (self.wl1.lt(seg.seq) || (self.wl1 == seg.seq && self.wl2.le(ack))) {
-            let opened = self.wnd == 0 && window > 0;
-            self.wnd = window;
-            self.max_wnd = self.max_wnd.max(window);
-            self.wl1 = seg.seq;
-            self.wl2 = ack;
-            if opened {
-                shared.timers.stop(TimerKind::Persist);
-                self.persist_backoff = 0;
-                // A probe byte sent into the closed window was most likely dropped: send again
-                // from SND.UNA now that there is room (as BSD does).
-                if self.nxt.gt(self.una) {
-                    self.nxt = self.una;
-                }
-            }
-        }
     }
 }
 
@@ -223,7 +130,7 @@ impl Tcb {
         else {
             return Disposition::Drop(DropReason::Unacceptable);
         };
-        let rcv = take_peer_syn(&mut snd, &params, seg);
+        let rcv = take_peer_syn(&mut snd, &params, seg, now);
         self.shared.last_recv = now;
         if flags.ack() {
             snd.process_new_ack(&mut self.shared, now, seg.ack);
@@ -274,6 +181,10 @@ impl Tcb {
         // starting exactly at RCV.NXT is processed for its control fields, its text dropped.
         let zero_window_allowance = rcv_wnd == 0 && seg.seq == rcv_nxt;
         let acceptable = zero_window_allowance || rcv.acceptable(seg.seq, seg_len, rcv_wnd);
+        let ts = rcv.ts;
+        let seg_ts = seg.options.timestamps;
+        // The ACK's echo of our clock, for RTT and spurious-retransmission tests.
+        let echo = ts.and_then(|t| seg_ts.map(|(_, tsecr)| (tsecr, t.offset)));
 
         if let State::SynReceived {
             snd, from_listen, ..
@@ -305,6 +216,32 @@ impl Tcb {
             }
         }
 
+        // RFC 7323 §5.3 R1 (PAWS): a segment with an older timestamp than TS.Recent is an old
+        // duplicate: acknowledge and drop it.
+        if let (Some(ts), Some((tsval, _))) = (ts, seg_ts)
+            && ts.paws_rejects(tsval, flags.rst(), now)
+        {
+            self.ack_now();
+            return Disposition::Drop(DropReason::Paws);
+        }
+        // RFC 6191 (RFC 9293 MAY-2): a SYN in TIME-WAIT may start a new incarnation at once when
+        // it cannot be an old duplicate: its timestamp is newer than TS.Recent, or its
+        // sequence number lies beyond RCV.NXT (Linux's rule). The new connection's ISS is
+        // beyond anything this one sent.
+        if let State::TimeWait { sent, .. } = &self.state
+            && flags.syn()
+            && !flags.ack()
+            && !flags.rst()
+        {
+            let newer_ts =
+                matches!((ts, seg_ts), (Some(t), Some((tsval, _))) if ts_before(t.recent, tsval));
+            if newer_ts || seg.seq.gt(rcv_nxt) {
+                return Disposition::Reopen {
+                    iss: sent.end + REOPEN_ISS_GAP,
+                };
+            }
+        }
+
         if !acceptable {
             // TIME-WAIT: a retransmitted FIN means our last ACK was lost; re-ACK and restart 2·MSL.
             if let State::TimeWait { .. } = self.state
@@ -321,6 +258,12 @@ impl Tcb {
         self.shared.heard_from_peer(now);
         if let Some(snd) = self.state.sender_mut() {
             snd.unanswered_probes = 0;
+        }
+        // RFC 7323 §4.3 / §5.3 R3: remember the timestamp to echo.
+        if let Some((tsval, _)) = seg_ts
+            && let Some(ts) = self.state.receiver_mut().and_then(|r| r.ts.as_mut())
+        {
+            ts.update_recent(tsval, seg.seq, now);
         }
 
         // Second: check the RST bit (with RFC 5961 §3.2's exact-match rule, adopted by §3.10.7.4).
@@ -406,7 +349,7 @@ impl Tcb {
             return Disposition::Drop(DropReason::BadAck);
         }
         if let Some(snd) = self.state.sender_mut() {
-            snd.process_ack_field(&mut self.shared, now, seg, payload.len());
+            snd.on_ack(&mut self.shared, now, seg, payload.len(), echo);
             // Our FIN acknowledged: FIN-WAIT-1 → FIN-WAIT-2, CLOSING → TIME-WAIT,
             // LAST-ACK → CLOSED.
             if snd.fin_acked() {

@@ -146,6 +146,12 @@ impl IsnGenerator {
         let f = siphash24_tuple(self.key, local, remote) as u32;
         m.wrapping_add(f)
     }
+
+    /// The offset of this connection's TSval clock (RFC 7323 §7.1, like Linux's secure
+    /// tsoffset): the hash's high half, so it tells nothing about the ISN's low half.
+    pub fn ts_offset(&self, local: SocketAddrV4, remote: SocketAddrV4) -> u32 {
+        (siphash24_tuple(self.key, local, remote) >> 32) as u32
+    }
 }
 
 #[cfg(test)]

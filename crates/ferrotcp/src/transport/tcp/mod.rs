@@ -3,6 +3,7 @@
 //! congestion control, timers and the connection table.
 
 pub mod ablation;
+mod acks;
 mod assembler;
 pub mod config;
 pub mod congestion;
@@ -12,16 +13,20 @@ pub mod icmp;
 mod input;
 pub mod isn;
 mod output;
+mod rack;
 mod receiver;
 mod recovery;
 mod ring;
 pub mod rtt;
+mod scoreboard;
 mod sender;
 mod state;
 pub mod table;
 mod tcb;
 mod timer;
 mod timers;
+mod timestamps;
+mod tlp;
 mod urgent;
 
 pub use config::{KeepAlive, TcpConfig};

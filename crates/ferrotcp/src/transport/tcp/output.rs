@@ -1,11 +1,13 @@
-//! Segment generation: SYN, data (with Nagle and sender silly-window avoidance), FIN, ACKs,
-//! retransmissions and probes. The stack calls `poll_segment` until it returns `None`.
+//! Segment generation: SYN, retransmissions of lost segments (RFC 6675 NextSeg rule 1), tail
+//! loss probes, zero-window probes, new data (with Nagle and sender silly-window avoidance),
+//! FIN and ACKs. The stack calls `poll_segment` until it returns `None`.
 
 use super::congestion::CongestionControl;
 use super::receiver::Receiver;
 use super::sender::Sender;
 use super::state::State;
 use super::tcb::{Shared, Tcb};
+use super::timestamps::ts_clock;
 use crate::seq::SeqNum;
 use crate::time::{Duration, Instant};
 use crate::trace::TimerKind;
@@ -33,15 +35,18 @@ impl Outgoing {
 /// Longest interval between zero-window probes (Linux: TCP_RTO_MAX caps it the same way).
 const MAX_PERSIST: Duration = Duration::from_secs(60);
 
-/// A header from this connection: ports, SEQ, and (with ACK) RCV.NXT and our window. Any
-/// segment with ACK set answers whatever ACK was owed.
+/// A header from this connection: ports, SEQ, and (with ACK) RCV.NXT and our window, and the
+/// timestamp option when timestamps are in use. Any segment with ACK set answers whatever ACK
+/// was owed.
 fn header(
     shared: &mut Shared,
     rcv: Option<&mut Receiver>,
     syn_window: u32,
     seq: SeqNum,
     flags: TcpFlags,
+    now: Instant,
 ) -> TcpRepr {
+    let mut options = TcpOptions::default();
     let (ack, window) = match rcv {
         Some(rcv) => {
             let window = if flags.syn() {
@@ -53,6 +58,12 @@ fn header(
             let ack = rcv.nxt;
             if flags.ack() {
                 rcv.acked(shared);
+            }
+            if let Some(ts) = &mut rcv.ts {
+                options.timestamps = Some(ts.option(now));
+                if flags.ack() {
+                    ts.last_ack_sent = ack;
+                }
             }
             (ack, window)
         }
@@ -67,7 +78,7 @@ fn header(
         flags,
         window,
         urgent: 0,
-        options: TcpOptions::default(),
+        options,
     }
 }
 
@@ -96,12 +107,12 @@ impl Tcb {
                 if snd.nxt == snd.iss {
                     Some(send_syn(shared, snd, Some(rcv), 0, now))
                 } else {
-                    pure_ack_if_due(shared, rcv, snd.acceptable_seq())
+                    pure_ack_if_due(shared, rcv, snd.acceptable_seq(), now)
                 }
             }
-            State::TimeWait { rcv, sent } => pure_ack_if_due(shared, rcv, sent.end),
-            State::FinWait2 { rcv, sent } => poll_keepalive(shared, rcv, sent.end)
-                .or_else(|| pure_ack_if_due(shared, rcv, sent.end)),
+            State::TimeWait { rcv, sent } => pure_ack_if_due(shared, rcv, sent.end, now),
+            State::FinWait2 { rcv, sent } => poll_keepalive(shared, rcv, sent.end, now)
+                .or_else(|| pure_ack_if_due(shared, rcv, sent.end, now)),
             // Synchronized while our SYN is still unacknowledged (closed straight from
             // SYN-RECEIVED, or the two-way-handshake ablation): the SYN goes again first.
             State::Established { snd, rcv }
@@ -172,7 +183,7 @@ fn send_syn(
     }
     let retransmission = snd.max.gt(snd.iss);
     let mut rcv = rcv;
-    let mut repr = header(shared, rcv.as_deref_mut(), syn_window, snd.iss, flags);
+    let mut repr = header(shared, rcv.as_deref_mut(), syn_window, snd.iss, flags, now);
     // Remember the edge this offers so later windows never move it left (SHLD-14).
     snd.syn.window = u32::from(repr.window);
     if let Some(rcv) = rcv {
@@ -184,7 +195,16 @@ fn send_syn(
     repr.options.mss = Some(snd.syn.mss);
     repr.options.sack_permitted = snd.syn.sack;
     repr.options.window_scale = snd.syn.wscale;
+    // RFC 7323 §3.2: our SYN offers timestamps (TSecr 0); a SYN,ACK carries them only if the
+    // peer's SYN did (the header already added them then).
+    if !with_ack && let Some(offset) = snd.syn.timestamps {
+        repr.options.timestamps = Some((ts_clock(now, offset), 0));
+    }
     consumed(shared, snd, now, snd.iss, 1, retransmission);
+    if !retransmission {
+        // The SYN is timed on its own (data is timed through the scoreboard).
+        snd.rtt.start_timing(snd.iss + 1u32, now);
+    }
     Outgoing::control(repr)
 }
 
@@ -208,15 +228,18 @@ fn consumed(
         shared.stats.retransmissions += 1;
         // Karn (MUST-18): no RTT sample from a retransmitted segment.
         snd.rtt.cancel_timing();
-    } else {
-        snd.rtt.start_timing(end, now);
     }
     let rto = snd.rtt.rto();
     shared.timers.set_if_idle(TimerKind::Retransmit, now + rto);
 }
 
 /// A segment without data, answering whatever ACK is owed.
-fn pure_ack_if_due(shared: &mut Shared, rcv: &mut Receiver, seq: SeqNum) -> Option<Outgoing> {
+fn pure_ack_if_due(
+    shared: &mut Shared,
+    rcv: &mut Receiver,
+    seq: SeqNum,
+    now: Instant,
+) -> Option<Outgoing> {
     if !rcv.ack_now {
         return None;
     }
@@ -226,7 +249,7 @@ fn pure_ack_if_due(shared: &mut Shared, rcv: &mut Receiver, seq: SeqNum) -> Opti
     if again {
         rcv.extra_acks -= 1;
     }
-    let mut repr = header(shared, Some(rcv), 0, seq, TcpFlags::ACK);
+    let mut repr = header(shared, Some(rcv), 0, seq, TcpFlags::ACK, now);
     rcv.add_sack_blocks(&mut repr);
     if again {
         rcv.ack_now(shared);
@@ -236,12 +259,17 @@ fn pure_ack_if_due(shared: &mut Shared, rcv: &mut Receiver, seq: SeqNum) -> Opti
 
 /// Keep-alive probe (RFC 9293 §3.8.4): SEG.SEQ = SND.NXT - 1, no data (SHLD-12; Linux does the
 /// same). `una` is SND.UNA.
-fn poll_keepalive(shared: &mut Shared, rcv: &mut Receiver, una: SeqNum) -> Option<Outgoing> {
+fn poll_keepalive(
+    shared: &mut Shared,
+    rcv: &mut Receiver,
+    una: SeqNum,
+    now: Instant,
+) -> Option<Outgoing> {
     if !shared.keepalive.pending {
         return None;
     }
     shared.keepalive.pending = false;
-    let repr = header(shared, Some(rcv), 0, una - 1u32, TcpFlags::ACK);
+    let repr = header(shared, Some(rcv), 0, una - 1u32, TcpFlags::ACK, now);
     Some(Outgoing::control(repr))
 }
 
@@ -258,24 +286,28 @@ struct Segmenter<'a> {
 impl Segmenter<'_> {
     fn poll(&mut self) -> Option<Outgoing> {
         let una = self.snd.una;
-        poll_keepalive(self.shared, self.rcv, una)
-            .or_else(|| self.poll_retransmit_one())
+        poll_keepalive(self.shared, self.rcv, una, self.now)
+            .or_else(|| self.poll_loss_probe())
+            .or_else(|| self.poll_retransmit())
             .or_else(|| self.poll_probe())
             .or_else(|| self.poll_data())
             .or_else(|| {
                 let seq = self.snd.acceptable_seq();
-                pure_ack_if_due(self.shared, self.rcv, seq)
+                pure_ack_if_due(self.shared, self.rcv, seq, self.now)
             })
     }
 
-    /// A segment of up to `max_len` bytes starting at `seq`, FIN included if it reaches the end.
-    fn data_segment(&mut self, seq: SeqNum, max_len: u32, push: bool) -> Outgoing {
+    /// TSval of a segment sent now, when timestamps are in use.
+    fn tsval(&self) -> Option<u32> {
+        self.rcv.ts.map(|ts| ts_clock(self.now, ts.offset))
+    }
+
+    /// The segment `[seq, seq + len)` of the send buffer, with FIN if `fin`.
+    fn segment(&mut self, seq: SeqNum, len: u32, fin: bool, push: bool) -> Outgoing {
         let snd = &mut *self.snd;
         let offset = (seq - snd.buf_seq) as usize;
-        let avail = snd.buf.len().saturating_sub(offset);
-        let len = avail.min(max_len as usize);
+        let len = (len as usize).min(snd.buf.len().saturating_sub(offset));
         let mut flags = TcpFlags::ACK;
-        let fin = snd.fin_queued && offset + len == snd.buf.len() && self.fin_allowed;
         if fin {
             flags |= TcpFlags::FIN;
         }
@@ -292,7 +324,7 @@ impl Segmenter<'_> {
         if urgent.is_some() {
             flags |= TcpFlags::URG;
         }
-        let mut repr = header(self.shared, Some(self.rcv), 0, seq, flags);
+        let mut repr = header(self.shared, Some(self.rcv), 0, seq, flags, self.now);
         repr.urgent = urgent.unwrap_or(0);
         let seq_len = len as u32 + u32::from(fin);
         if seq_len > 0 {
@@ -308,14 +340,96 @@ impl Segmenter<'_> {
         }
     }
 
-    /// RFC 5681 §3.2 / RFC 6582: resend the first unacknowledged segment.
-    fn poll_retransmit_one(&mut self) -> Option<Outgoing> {
-        if !self.snd.recovery.take_retransmit() || self.snd.una == self.snd.max {
+    /// New data at SND.NXT (with our FIN if it reaches the end), entered in the scoreboard.
+    fn new_segment(&mut self, len: u32, push: bool) -> Outgoing {
+        let seq = self.snd.nxt;
+        let unsent = self.snd.fin_seq() - seq;
+        let len = len.min(unsent);
+        let fin = self.snd.fin_queued && len == unsent && self.fin_allowed;
+        let out = self.segment(seq, len, fin, push);
+        let end = seq + (len + u32::from(fin));
+        if end.gt(seq) {
+            self.snd.board.push(seq, end, fin, self.now);
+            self.snd.recovery.on_send(len);
+            self.snd.arm_loss_probe(self.shared, self.now);
+        }
+        out
+    }
+
+    /// Retransmits scoreboard entry `i`, cut to at most `cap` payload bytes.
+    fn retransmit(&mut self, i: usize, cap: u32) -> Option<Outgoing> {
+        let seg = *self.snd.board.get(i)?;
+        let cap = cap.max(1);
+        // A FIN-bearing entry that fits keeps its FIN; a longer one is cut first.
+        let seq_cap = if seg.fin() && seg.data_len() <= cap {
+            cap + 1
+        } else {
+            cap
+        };
+        self.snd.board.limit(i, seq_cap);
+        let seg = *self.snd.board.get(i)?;
+        let out = self.segment(seg.start, seg.data_len(), seg.fin(), false);
+        self.snd.board.retransmitted(i, self.now);
+        let tsval = self.tsval();
+        self.snd.recovery.on_retransmit(seg.len(), tsval);
+        Some(out)
+    }
+
+    /// RFC 6675 NextSeg rule 1: the first lost segment, as the congestion window allows
+    /// (after an RTO, slow start; in fast recovery, PRR).
+    fn poll_retransmit(&mut self) -> Option<Outgoing> {
+        let i = self.snd.board.next_lost()?;
+        let seg = *self.snd.board.get(i)?;
+        if self.snd.cwnd_room() == 0 {
             return None;
         }
-        // Never more than the peer's window allows (it may be smaller than a segment).
-        let len = self.snd.mss.min(self.snd.wnd.max(1));
-        Some(self.data_segment(self.snd.una, len, false))
+        // Never beyond the peer's window, except the oldest segment (Linux does the same).
+        let wnd_end = self.snd.una + self.snd.wnd;
+        if seg.start != self.snd.una && !seg.start.lt(wnd_end) {
+            return None;
+        }
+        let in_window = if seg.start.lt(wnd_end) {
+            wnd_end - seg.start
+        } else {
+            1
+        };
+        let cap = self.snd.mss.min(in_window);
+        self.retransmit(i, cap)
+    }
+
+    /// RFC 8985 §7.3: the tail loss probe: new data if the window allows (cwnd aside), else the
+    /// last segment again.
+    fn poll_loss_probe(&mut self) -> Option<Outgoing> {
+        if !core::mem::take(&mut self.snd.tlp_pending) || self.snd.una == self.snd.max {
+            return None;
+        }
+        let unsent = self.snd.fin_seq() - self.snd.nxt;
+        let room = self.snd.window_room();
+        let out = if unsent > 0 && room > 0 {
+            let len = unsent.min(room).min(self.snd.mss);
+            let out = self.new_segment(len, true);
+            self.snd.recovery.tlp.sent(self.snd.max, false);
+            out
+        } else {
+            let last = self.snd.board.len().checked_sub(1)?;
+            let seg = *self.snd.board.get(last)?;
+            // Only the last MSS of it: the probe is about the tail.
+            if seg.data_len() > self.snd.mss {
+                self.snd
+                    .board
+                    .split(last, seg.end - (self.snd.mss + u32::from(seg.fin())));
+            }
+            let last = self.snd.board.len().checked_sub(1)?;
+            let out = self.retransmit(last, self.snd.mss)?;
+            self.snd.recovery.tlp.sent(self.snd.max, true);
+            out
+        };
+        self.shared.stats.loss_probes += 1;
+        let rto = self.snd.rtt.rto();
+        self.shared
+            .timers
+            .set(TimerKind::Retransmit, self.now + rto);
+        Some(out)
     }
 
     /// Zero-window probe (RFC 9293 §3.8.6.1, MUST-35..37) or the SWS override timeout: send
@@ -328,11 +442,16 @@ impl Segmenter<'_> {
         if unsent == 0 {
             return None;
         }
-        // Room counted from SND.UNA: the probe resends from there.
         let room = self.snd.wnd.min(self.snd.cc.cwnd());
         let len = room.max(1).min(self.snd.mss);
         self.snd.unanswered_probes = self.snd.unanswered_probes.saturating_add(1);
-        let seg = self.data_segment(self.snd.una, len, true);
+        // Room counted from SND.UNA: the probe resends from there, or is new data when nothing
+        // is in flight.
+        let seg = if self.snd.board.is_empty() {
+            self.new_segment(len, true)
+        } else {
+            self.retransmit(0, len)?
+        };
         // Probes are paced by the persist timer, not the retransmission timer (MUST-36: they do
         // not count against R2).
         if room == 0 {
@@ -351,18 +470,15 @@ impl Segmenter<'_> {
         let data_end = snd.fin_seq();
         if snd.nxt.lt(data_end) {
             let avail = data_end - snd.nxt;
-            let room = snd.send_room();
+            let room = snd.window_room().min(snd.cwnd_room());
             let len = avail.min(room).min(snd.mss);
             let in_flight = snd.max.gt(snd.una);
-            let retransmission = snd.nxt.lt(snd.max);
             let send = len > 0
                 && (len == snd.mss
-                    || retransmission
                     || (len == avail && (!snd.nagle || !in_flight || snd.fin_queued))
                     || (!in_flight && snd.max_wnd > 0 && len >= snd.max_wnd / 2));
             if send {
-                let nxt = snd.nxt;
-                return Some(self.data_segment(nxt, len, false));
+                return Some(self.new_segment(len, false));
             }
             // Blocked by the window with nothing in flight: the persist timer will probe.
             if !in_flight && !self.shared.timers.is_set(TimerKind::Persist) {
@@ -372,7 +488,7 @@ impl Segmenter<'_> {
             return None;
         }
         if snd.fin_queued && snd.nxt == data_end && self.fin_allowed {
-            return Some(self.data_segment(data_end, 0, false));
+            return Some(self.new_segment(0, false));
         }
         None
     }

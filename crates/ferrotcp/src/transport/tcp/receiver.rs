@@ -6,6 +6,7 @@
 use super::assembler::Assembler;
 use super::ring::Ring;
 use super::tcb::{Notify, Shared};
+use super::timestamps::Timestamps;
 use crate::seq::SeqNum;
 use crate::time::{Duration, Instant};
 use crate::trace::TimerKind;
@@ -54,6 +55,8 @@ pub(super) struct Receiver {
     /// Segment size used for the ACK and window-update thresholds.
     pub mss: u32,
     pub delayed_ack: Duration,
+    /// Timestamps in use (RFC 7323): TS.Recent to echo, Last.ACK.sent, our clock offset.
+    pub ts: Option<Timestamps>,
 }
 
 /// How a segment's text fared.
@@ -91,6 +94,7 @@ impl Receiver {
             sack,
             mss,
             delayed_ack: params.delayed_ack,
+            ts: None,
         }
     }
 

@@ -4,10 +4,11 @@
 //! only [`SentAll`] remains.
 
 use super::config::TcpConfig;
-use super::congestion::{Algorithm, CongestionControl, Controller};
-use super::recovery::Recovery;
+use super::congestion::{Algorithm, Controller};
+use super::recovery::{Detection, Recovery};
 use super::ring::Ring;
 use super::rtt::RttEstimator;
+use super::scoreboard::Scoreboard;
 use crate::seq::SeqNum;
 
 /// What our SYN (or SYN,ACK) offers; after the peer's SYN, what was agreed.
@@ -23,6 +24,11 @@ pub(super) struct SynOffer {
     pub window: u32,
     /// Our SYN timed out at least once: RFC 6298 §5.7 sets RTO to 3 s when data begins.
     pub timed_out: bool,
+    /// Timestamps offered (RFC 7323 §3.2) with this TSval clock offset; `None` once the peer's
+    /// SYN lacked them.
+    pub timestamps: Option<u32>,
+    /// Use RACK-TLP for loss detection once SACK is agreed.
+    pub rack: bool,
 }
 
 #[derive(Debug)]
@@ -51,6 +57,8 @@ pub(super) struct Sender {
     pub rtt: RttEstimator,
     pub algorithm: Algorithm,
     pub cc: Controller,
+    /// Segments sent and not yet acknowledged, with their SACK and loss marks.
+    pub board: Scoreboard,
     pub recovery: Recovery,
     /// Retransmissions of the current oldest unacknowledged segment (R1/R2 count).
     pub retries: u32,
@@ -59,6 +67,8 @@ pub(super) struct Sender {
     pub unanswered_probes: u32,
     /// Send a one-byte zero-window probe on the next poll.
     pub probe_pending: bool,
+    /// Send a tail loss probe on the next poll.
+    pub tlp_pending: bool,
     pub nagle: bool,
 }
 
@@ -81,7 +91,7 @@ pub(super) fn window_shift_for(buffer: usize) -> u8 {
 }
 
 impl Sender {
-    pub fn new(config: &TcpConfig, iss: SeqNum, our_mss: u16) -> Sender {
+    pub fn new(config: &TcpConfig, iss: SeqNum, our_mss: u16, ts_offset: u32) -> Sender {
         let mss = u32::from(our_mss.clamp(1, 536));
         let algorithm = config.congestion;
         Sender {
@@ -107,15 +117,19 @@ impl Sender {
                 sack: config.sack,
                 window: 0,
                 timed_out: false,
+                timestamps: config.timestamps.then_some(ts_offset),
+                rack: config.rack,
             },
             rtt: RttEstimator::new(config.initial_rto, config.min_rto, config.max_rto),
             algorithm,
             cc: Controller::new(algorithm, mss),
-            recovery: Recovery::new(iss),
+            board: Scoreboard::default(),
+            recovery: Recovery::new(iss, Detection::NewReno),
             retries: 0,
             persist_backoff: 0,
             unanswered_probes: 0,
             probe_pending: false,
+            tlp_pending: false,
             nagle: config.nagle,
         }
     }
@@ -148,14 +162,9 @@ impl Sender {
         }
     }
 
-    /// Usable window: min(SND.WND, cwnd) minus what is in flight.
-    pub fn send_room(&self) -> u32 {
-        let cwnd = self
-            .cc
-            .cwnd()
-            .saturating_add(self.recovery.extra_room(self.mss));
-        let wnd = self.wnd.min(cwnd);
-        let edge = self.una + wnd;
+    /// Room the peer's window leaves for new data at SND.NXT.
+    pub fn window_room(&self) -> u32 {
+        let edge = self.una + self.wnd;
         if edge.gt(self.nxt) {
             edge - self.nxt
         } else {
@@ -163,12 +172,16 @@ impl Sender {
         }
     }
 
+    /// Room the congestion window leaves (cwnd - pipe).
+    pub fn cwnd_room(&self) -> u32 {
+        self.recovery.allowance(&self.cc, &self.board)
+    }
+
     /// The peer's SYN arrived: its MSS (MUST-14/15: 536 if absent), SACK-permitted (RFC 2018
-    /// §2: used only if both SYNs carry it) and window scale (RFC 7323 §2.2: only if both).
-    pub fn negotiate(&mut self, options: &crate::wire::tcp::TcpOptions) {
+    /// §2: used only if both SYNs carry it), window scale and timestamps (RFC 7323 §2.2,
+    /// §3.2: only if both). Returns the peer's TSval when timestamps are in use.
+    pub fn negotiate(&mut self, options: &crate::wire::tcp::TcpOptions) -> Option<u32> {
         let peer_mss = u32::from(options.mss.unwrap_or(536));
-        self.mss = peer_mss.min(u32::from(self.syn.mss)).max(1);
-        self.cc = Controller::new(self.algorithm, self.mss);
         self.syn.sack = self.syn.sack && options.sack_permitted;
         match (self.syn.wscale, options.window_scale) {
             (Some(_), Some(shift)) => self.wscale = shift.min(14),
@@ -177,6 +190,28 @@ impl Sender {
                 self.syn.wscale = None;
             }
         }
+        let peer_tsval = match (self.syn.timestamps, options.timestamps) {
+            (Some(_), Some((tsval, _))) => Some(tsval),
+            _ => {
+                self.syn.timestamps = None;
+                None
+            }
+        };
+        // RFC 7323 §3.2 / Linux's mss_cache: the 12 bytes of the timestamp option on every
+        // segment come out of the payload.
+        let option_bytes = if peer_tsval.is_some() { 12 } else { 0 };
+        self.mss = peer_mss
+            .min(u32::from(self.syn.mss))
+            .saturating_sub(option_bytes)
+            .max(1);
+        self.cc = Controller::new(self.algorithm, self.mss);
+        let detection = match (self.syn.sack, self.syn.rack) {
+            (true, true) => Detection::Rack,
+            (true, false) => Detection::DupThresh,
+            (false, _) => Detection::NewReno,
+        };
+        self.recovery = Recovery::new(self.iss, detection);
+        peer_tsval
     }
 
     /// What remains once our FIN is acknowledged.

@@ -58,8 +58,13 @@ pub struct TcpStats {
     pub segments_received: u64,
     pub retransmissions: u64,
     pub timeouts: u64,
+    /// Fast recoveries entered (a loss found without a timeout).
     pub fast_retransmits: u64,
     pub dup_acks_received: u64,
+    /// Tail loss probes sent (RFC 8985 §7).
+    pub loss_probes: u64,
+    /// Window reductions taken back because the retransmissions proved spurious.
+    pub undos: u64,
     pub srtt_micros: u64,
     pub rto_micros: u64,
     pub cwnd: u32,
@@ -158,6 +163,8 @@ pub struct TcbInit<'a> {
     pub iss: SeqNum,
     /// MSS we announce (interface MTU - 40).
     pub our_mss: u16,
+    /// Offset of this connection's TSval clock (RFC 7323 §7.1: not the raw uptime).
+    pub ts_offset: u32,
     pub now: Instant,
 }
 
@@ -165,7 +172,7 @@ impl Tcb {
     /// A connection in SYN-SENT (active OPEN, RFC 9293 §3.10.1): the SYN goes out on the next poll.
     pub fn new_active(init: TcbInit<'_>) -> Tcb {
         let config = init.config;
-        let snd = Sender::new(config, init.iss, init.our_mss);
+        let snd = Sender::new(config, init.iss, init.our_mss, init.ts_offset);
         let rcv = recv_params(config);
         let mut tcb = Tcb::with_state(&init, State::SynSent { snd, rcv });
         tcb.shared
@@ -495,6 +502,19 @@ impl Tcb {
         }
     }
 
+    /// A new incarnation takes this TIME-WAIT connection's place (RFC 6191).
+    pub fn end_time_wait(&mut self, now: Instant) {
+        if let State::TimeWait { .. } = self.state {
+            self.goto(now, To::Closed(CloseReason::Normal));
+        }
+    }
+
+    /// A SYN that could have reopened this TIME-WAIT connection found no listener: it is
+    /// answered like any SYN in a synchronized state, with an ACK.
+    pub fn refuse_reopen(&mut self) {
+        self.ack_now();
+    }
+
     pub fn set_keepalive(&mut self, keepalive: Option<KeepAlive>, now: Instant) {
         self.shared.keepalive.config = keepalive;
         self.shared.heard_from_peer(now);
@@ -517,8 +537,8 @@ impl Tcb {
     /// the same without TCP Fast Open); the peer sends it again after the handshake.
     pub fn new_passive(init: TcbInit<'_>, syn: &crate::wire::tcp::TcpRepr) -> Tcb {
         let config = init.config;
-        let mut snd = Sender::new(config, init.iss, init.our_mss);
-        let rcv = super::input::take_peer_syn(&mut snd, &recv_params(config), syn);
+        let mut snd = Sender::new(config, init.iss, init.our_mss, init.ts_offset);
+        let rcv = super::input::take_peer_syn(&mut snd, &recv_params(config), syn, init.now);
         let mut tcb = Tcb::with_state(
             &init,
             State::SynReceived {

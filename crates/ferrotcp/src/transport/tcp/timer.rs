@@ -19,6 +19,8 @@ fn index(kind: TimerKind) -> usize {
         TimerKind::KeepAlive => 3,
         TimerKind::TimeWait => 4,
         TimerKind::FinWait2 => 5,
+        TimerKind::LossProbe => 6,
+        TimerKind::Reorder => 7,
     }
 }
 

@@ -2,7 +2,6 @@
 //! probes), delayed ACK, keep-alive, TIME-WAIT and the orphaned FIN-WAIT-2 limit. The deadlines
 //! live in the connection's `TimerTable`; the stack keeps one heap entry per connection.
 
-use super::congestion::CongestionControl;
 use super::error::CloseReason;
 use super::tcb::{Notify, Tcb};
 use crate::time::Instant;
@@ -53,6 +52,21 @@ impl Tcb {
             self.on_retransmit_timeout(now, limits);
             if self.is_closed() {
                 return;
+            }
+        }
+        if self.shared.timers.is_due(TimerKind::Reorder, now) {
+            fired(TimerKind::Reorder);
+            self.shared.timers.stop(TimerKind::Reorder);
+            self.on_reorder_timeout(now);
+        }
+        if self.shared.timers.is_due(TimerKind::LossProbe, now) {
+            fired(TimerKind::LossProbe);
+            self.shared.timers.stop(TimerKind::LossProbe);
+            if let Some(snd) = self.state.sender_mut()
+                && snd.una != snd.max
+                && !snd.recovery.tlp.in_flight()
+            {
+                snd.tlp_pending = true;
             }
         }
         if self.shared.timers.is_due(TimerKind::Persist, now) {
@@ -127,14 +141,45 @@ impl Tcb {
         }
         snd.rtt.back_off();
         snd.rtt.cancel_timing();
-        let flight = snd.max - snd.una;
-        if synchronized {
-            snd.cc.on_rto(flight, snd.mss, now);
+        if snd.board.is_empty() {
+            // Only our SYN (or nothing) is outstanding: send it again.
+            snd.nxt = snd.una;
+        } else {
+            // RFC 8985 §6.3: everything not SACKed is lost; slow start resends it, oldest first.
+            let (max, mss) = (snd.max, snd.mss);
+            let first = snd.retries == 1;
+            snd.recovery
+                .on_rto(&mut snd.cc, &mut snd.board, max, mss, now, first);
         }
-        snd.recovery.on_rto(snd.max);
-        // Go back: resend from the oldest unacknowledged octet (SYN, data or FIN).
-        snd.nxt = snd.una;
+        snd.tlp_pending = false;
         let rto = snd.rtt.rto();
         self.shared.timers.set(TimerKind::Retransmit, now + rto);
+        self.shared.timers.stop(TimerKind::LossProbe);
+        self.shared.timers.stop(TimerKind::Reorder);
+    }
+
+    /// RACK's reordering timer (RFC 8985 §6.2): segments waited out their window.
+    fn on_reorder_timeout(&mut self, now: Instant) {
+        let echo = None;
+        let Some(snd) = self.state.sender_mut() else {
+            return;
+        };
+        let ctx = super::rack::AckContext {
+            now,
+            dsack: false,
+            una: snd.una,
+            nxt: snd.max,
+            echo,
+        };
+        let srtt = snd.rtt.srtt().unwrap_or(snd.rtt.rto());
+        let verdict =
+            snd.recovery
+                .on_reorder_timeout(&mut snd.cc, &mut snd.board, &ctx, snd.mss, srtt);
+        if verdict.entered_recovery {
+            self.shared.stats.fast_retransmits += 1;
+        }
+        if let Some(t) = verdict.reorder_timeout {
+            self.shared.timers.set(TimerKind::Reorder, now + t);
+        }
     }
 }

@@ -5,12 +5,15 @@
 //! takes the window over while it repairs (fast recovery) and hands it back afterwards; the two
 //! are kept apart as in gVisor, so any loss recovery runs with any controller.
 
+mod cubic;
+mod hystart;
 mod new_reno;
 
+pub use cubic::Cubic;
 pub use new_reno::NewReno;
 
 use crate::seq::SeqNum;
-use crate::time::Instant;
+use crate::time::{Duration, Instant};
 
 /// What an ACK that acknowledged new data tells the controller.
 #[derive(Clone, Copy, Debug)]
@@ -22,6 +25,13 @@ pub struct AckEvent {
     /// SND.UNA after this ACK, and SND.NXT (for round tracking).
     pub una: SeqNum,
     pub nxt: SeqNum,
+    /// This ACK's RTT sample, if it gave one.
+    pub rtt: Option<Duration>,
+    /// The smoothed RTT.
+    pub srtt: Duration,
+    /// The window was what limited sending before this ACK (RFC 7661's test, as Linux's
+    /// tcp_is_cwnd_limited): a window the flow does not use must not grow.
+    pub cwnd_limited: bool,
 }
 
 /// A congestion-control algorithm; every quantity is in bytes.
@@ -47,33 +57,40 @@ pub fn initial_window(mss: u32) -> u32 {
 /// Which algorithm a connection uses (`TcpConfig::congestion`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Algorithm {
-    /// RFC 5681 Reno growth; with loss recovery, RFC 6582 NewReno.
-    #[default]
+    /// RFC 5681 Reno growth (NewReno's fast recovery, RFC 6582, when the peer lacks SACK).
     NewReno,
+    /// RFC 9438 CUBIC with RFC 9406 HyStart++: Linux's default (Linux uses the original
+    /// HyStart).
+    #[default]
+    Cubic,
 }
 
 /// The controller of one connection: static dispatch over the algorithms through the trait.
 #[derive(Clone, Debug)]
 pub enum Controller {
     NewReno(NewReno),
+    Cubic(Cubic),
 }
 
 impl Controller {
     pub fn new(algorithm: Algorithm, mss: u32) -> Controller {
         match algorithm {
             Algorithm::NewReno => Controller::NewReno(NewReno::new(mss)),
+            Algorithm::Cubic => Controller::Cubic(Cubic::new(mss)),
         }
     }
 
     fn inner(&self) -> &dyn CongestionControl {
         match self {
             Controller::NewReno(c) => c,
+            Controller::Cubic(c) => c,
         }
     }
 
     fn inner_mut(&mut self) -> &mut dyn CongestionControl {
         match self {
             Controller::NewReno(c) => c,
+            Controller::Cubic(c) => c,
         }
     }
 }

@@ -38,6 +38,10 @@ impl CongestionControl for NewReno {
     }
 
     fn on_ack(&mut self, ack: &AckEvent) {
+        // RFC 7661 / Linux: a window the sender does not fill must not grow.
+        if !ack.cwnd_limited {
+            return;
+        }
         let (acked, mss) = (ack.acked, ack.mss);
         if self.cwnd < self.ssthresh {
             // Slow start, RFC 5681 §3.1 eq. 2 with L = 1·SMSS (RFC 3465 ABC limit 2·SMSS would also do).
@@ -78,6 +82,9 @@ mod tests {
             now: Instant::ZERO,
             una: SeqNum(0),
             nxt: SeqNum(0),
+            rtt: None,
+            srtt: crate::time::Duration::from_millis(10),
+            cwnd_limited: true,
         }
     }
 
