@@ -7,7 +7,7 @@ use ferrotcp::{Duration, StackConfig, TcpConfig};
 use crate::harness::StackSettings;
 use crate::link::{IP_MTU, PREFIX_LEN};
 
-/// A host's configuration: IP MTU 1500 (MSS 1460), buffers, delayed ACK and TIME-WAIT from `s`,
+/// A host's configuration: IP MTU 1500 (MSS 1460), fixed buffers, delayed ACK and TIME-WAIT from `s`,
 /// every other setting ferrotcp's default.
 pub fn stack_config(
     mac: [u8; 6],
@@ -17,14 +17,14 @@ pub fn stack_config(
 ) -> StackConfig {
     let mut cfg = StackConfig::new(MacAddr(mac), ip, PREFIX_LEN).with_seed(seed);
     cfg.mtu = IP_MTU;
+    // Fixed buffers: smoltcp's do not grow, so neither do ferrotcp's here.
     cfg.tcp = TcpConfig {
-        send_buffer: s.buffer,
-        recv_buffer: s.buffer,
         delayed_ack: Duration::from_micros(s.delayed_ack_us),
         // TIME-WAIT is 2·MSL.
         msl: Duration::from_micros(s.time_wait_us / 2),
         ..TcpConfig::default()
-    };
+    }
+    .with_fixed_buffers(s.buffer);
     cfg
 }
 

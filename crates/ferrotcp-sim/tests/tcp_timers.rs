@@ -110,8 +110,10 @@ fn data_retransmission_reports_r1_then_closes_at_r2() {
 fn zero_window_is_probed_and_never_gives_up_while_the_receiver_answers() {
     // MUST-35..37 (RFC 9293 §3.8.6.1), SHLD-29/30: probe a zero window with backoff; keep the
     // connection open indefinitely while probes are acknowledged.
+    // A fixed 16 KiB receive buffer (no autotuning, so no window scale either).
     let cfg = TcpConfig {
         recv_buffer: 16 * 1024,
+        max_recv_buffer: 16 * 1024,
         send_buffer: 64 * 1024,
         ..TcpConfig::default()
     };

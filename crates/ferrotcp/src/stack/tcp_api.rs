@@ -158,7 +158,7 @@ impl Stack {
         h: TcpHandle,
         buf: &mut [u8],
     ) -> Result<usize, TcpError> {
-        let result = self.conn_mut(h)?.recv(buf);
+        let result = self.conn_mut(h)?.recv(now, buf);
         self.after_tcb(now, h);
         result
     }

@@ -24,15 +24,19 @@ pub struct Variant {
 
 pub const VARIANTS: &[Variant] = &[
     Variant {
-        label: "ferrotcp-default",
-        about: "TcpConfig::default() but the buffers (NewReno; SACK offered and SACK blocks sent \
-                by the receiver, but ferrotcp's sender does not act on SACK blocks yet)",
+        label: "ferrotcp-cubic-sack-rack",
+        about: "TcpConfig::default() but the buffers: CUBIC with HyStart++, SACK, RACK-TLP, \
+                PRR, timestamps",
         kind: Kind::Ferrotcp(|_| {}),
     },
     Variant {
         label: "ferrotcp-newreno-nosack",
-        about: "the same with TcpConfig { sack: false, .. } (no SACK option at all)",
-        kind: Kind::Ferrotcp(|c| c.sack = false),
+        about: "TcpConfig { congestion: NewReno, sack: false, .. }: RFC 5681/6582 NewReno, \
+                duplicate ACKs only",
+        kind: Kind::Ferrotcp(|c| {
+            c.congestion = ferrotcp::transport::tcp::congestion::Algorithm::NewReno;
+            c.sack = false;
+        }),
     },
     Variant {
         label: "smoltcp-cubic",

@@ -4,7 +4,7 @@ use ferrotcp::time::Duration;
 use ferrotcp::trace::TcpState;
 use ferrotcp::wire::TcpFlags;
 
-use super::world::{Anchor, Diagram, T0, Who, World, dur, path, tr};
+use super::world::{Anchor, Diagram, T0, Who, World, dur, path, tr, yn};
 use super::{Ctx, Explained};
 
 pub(crate) fn explain(ctx: &Ctx) -> Result<Explained, String> {
@@ -83,8 +83,8 @@ pub(crate) fn explain(ctx: &Ctx) -> Result<Explained, String> {
         data_ack.k,
         tr!(
             lang,
-            "ack = x+1+{}: the next byte expected (delayed ACK)",
-            "ack = x+1+{}：期望收到的下一个字节（延迟确认）",
+            "ack = x+1+{}: the next byte expected",
+            "ack = x+1+{}：期望收到的下一个字节",
             data.payload.len()
         ),
     );
@@ -139,6 +139,15 @@ pub(crate) fn explain(ctx: &Ctx) -> Result<Explained, String> {
         ),
         tr!(
             lang,
+            "both SYNs also offer SACK ({}, {}) and timestamps ({}, {}): each side then reports out-of-order data and times every round trip (RFC 2018, RFC 7323)",
+            "双方的 SYN 还提供 SACK（{}，{}）和时间戳（{}，{}）：此后双方报告乱序数据，并测量每一个往返时间（RFC 2018、RFC 7323）",
+            yn(lang, syn_opts.sack_permitted),
+            yn(lang, sa_opts.sack_permitted),
+            yn(lang, syn_opts.timestamps.is_some()),
+            yn(lang, sa_opts.timestamps.is_some())
+        ),
+        tr!(
+            lang,
             "client: {} (ESTABLISHED {} after its SYN = 1 RTT)",
             "客户端：{}（发出 SYN 后 {} 即 ESTABLISHED = 1 个 RTT）",
             path(&w.states(Who::Client)),
@@ -151,13 +160,25 @@ pub(crate) fn explain(ctx: &Ctx) -> Result<Explained, String> {
             path(&w.states(Who::Server)),
             dur(s_est - syn.sent)
         ),
-        tr!(
-            lang,
-            "the first data byte left {} after connect(); its ACK came {} after the data arrived (delayed ACK)",
-            "第一个数据字节在 connect() 之后 {} 发出；数据到达后 {} 才确认（延迟确认）",
-            dur(data.sent - syn.sent),
-            dur(data_ack.sent - data.arrived.unwrap_or(data.sent))
-        ),
+        {
+            let ack_delay = data_ack.sent - data.arrived.unwrap_or(data.sent);
+            if ack_delay.is_zero() {
+                tr!(
+                    lang,
+                    "the first data byte left {} after connect(); its ACK went at once (a new connection starts in quick-ACK mode, as Linux's does, so slow start is not held back by delayed ACKs)",
+                    "第一个数据字节在 connect() 之后 {} 发出；其确认立即发出（新连接像 Linux 一样从快速确认模式开始，慢启动不会被延迟确认拖慢）",
+                    dur(data.sent - syn.sent)
+                )
+            } else {
+                tr!(
+                    lang,
+                    "the first data byte left {} after connect(); its ACK came {} after the data arrived (delayed ACK)",
+                    "第一个数据字节在 connect() 之后 {} 发出；数据到达后 {} 才确认（延迟确认）",
+                    dur(data.sent - syn.sent),
+                    dur(ack_delay)
+                )
+            }
+        },
     ];
     findings.retain(|f| !f.is_empty());
     Ok(Explained {

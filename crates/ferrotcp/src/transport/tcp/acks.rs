@@ -3,6 +3,8 @@
 //! (RFC 6298, Karn-safe: only never-retransmitted segments, else an echoed timestamp), loss
 //! recovery judges, and the send window follows the peer.
 
+use super::autotune::send_buffer_for;
+use super::congestion::CongestionControl;
 use super::rack::AckContext;
 use super::recovery::{AckSummary, Detection};
 use super::sender::Sender;
@@ -216,8 +218,21 @@ impl Sender {
         }
         if advanced {
             self.arm_loss_probe(shared, now);
+            self.expand_buffer(shared);
         }
         self.update_window(shared, seg, window);
+    }
+
+    /// Linux's tcp_sndbuf_expand: room for twice the window; an application that met a full
+    /// buffer hears of the new room.
+    fn expand_buffer(&mut self, shared: &mut Shared) {
+        if let Some(size) = send_buffer_for(self.cc.cwnd(), self.buf.capacity(), self.max_buffer) {
+            self.buf.grow_limit(size);
+            if shared.want_writable {
+                shared.want_writable = false;
+                shared.notify(Notify::WRITABLE);
+            }
+        }
     }
 
     /// RFC 8985 §7.2: with data in flight, no probe out and not in recovery, a probe follows

@@ -60,6 +60,14 @@ impl Assembler {
         }
     }
 
+    /// Whether `[start, end)` is already held in full (a duplicate, RFC 2883).
+    pub fn covers(&self, start: u64, end: u64) -> bool {
+        let i = self.ranges.partition_point(|&(_, e)| e < end);
+        self.ranges
+            .get(i)
+            .is_some_and(|&(s, e)| s <= start && end <= e)
+    }
+
     /// Ranges held, lowest first (for SACK blocks and tests).
     pub fn ranges(&self) -> &[(u64, u64)] {
         &self.ranges

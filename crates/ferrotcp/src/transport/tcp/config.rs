@@ -6,10 +6,17 @@ use crate::time::Duration;
 pub struct TcpConfig {
     /// MSS we announce; 0 means "derive from the MTU" (MTU - 40).
     pub mss: u16,
-    /// Send buffer per connection, bytes.
+    /// Send buffer per connection at the start, bytes.
     pub send_buffer: usize,
-    /// Receive buffer per connection, bytes (the most we ever advertise).
+    /// How far the send buffer grows with the congestion window (twice cwnd, as Linux's
+    /// tcp_wmem[2]); equal to `send_buffer` keeps it fixed.
+    pub max_send_buffer: usize,
+    /// Receive buffer per connection at the start, bytes.
     pub recv_buffer: usize,
+    /// How far the receive buffer (the most we ever advertise) grows with the rate the
+    /// application reads at (Linux's tcp_rmem[2]); the window scale we offer is chosen for it.
+    /// Equal to `recv_buffer` keeps it fixed.
+    pub max_recv_buffer: usize,
     /// RFC 6298 §2.1: RTO before any RTT sample.
     pub initial_rto: Duration,
     /// RFC 6298 §2.4 recommends 1 s; Linux uses 200 ms, which is what real peers expect today.
@@ -75,7 +82,9 @@ impl Default for TcpConfig {
         TcpConfig {
             mss: 0,
             send_buffer: 256 * 1024,
+            max_send_buffer: 4 << 20,
             recv_buffer: 256 * 1024,
+            max_recv_buffer: 6 << 20,
             initial_rto: Duration::from_secs(1),
             min_rto: Duration::from_millis(200),
             max_rto: Duration::from_secs(120),
@@ -110,6 +119,15 @@ impl TcpConfig {
     #[cfg(feature = "teaching")]
     pub fn ablations(&self) -> super::ablation::Ablations {
         self.ablations
+    }
+
+    /// Both buffers fixed at `bytes` (no autotuning).
+    pub fn with_fixed_buffers(mut self, bytes: usize) -> Self {
+        self.send_buffer = bytes;
+        self.max_send_buffer = bytes;
+        self.recv_buffer = bytes;
+        self.max_recv_buffer = bytes;
+        self
     }
 
     pub fn time_wait(&self) -> Duration {

@@ -173,8 +173,13 @@ impl Tcb {
         let Some(rcv) = self.state.receiver() else {
             return Disposition::Drop(DropReason::NoSocket);
         };
-        // RCV.WND: what we offered, or more if the buffer has since made room.
-        let rcv_wnd = rcv.receive_window().max(rcv.offered());
+        // RCV.WND: what we offered, or more if the buffer has since made room; zero once we
+        // said zero (RFC 7323 §2.4: rounding to the scale may take back less than one unit).
+        let rcv_wnd = if rcv.said_zero {
+            rcv.receive_window()
+        } else {
+            rcv.receive_window().max(rcv.offered())
+        };
         let (rcv_nxt, irs) = (rcv.nxt, rcv.irs);
         // First: check sequence number. "If the RCV.WND is zero, no segments will be acceptable,
         // but special allowance should be made to accept valid ACKs, URGs, and RSTs": a segment
@@ -265,6 +270,19 @@ impl Tcb {
         {
             ts.update_recent(tsval, seg.seq, now);
         }
+        // Data echoing one of our timestamps times the round trip for the receive buffer's
+        // autotuning (Linux's tcp_rcv_rtt_measure_ts).
+        if !payload.is_empty()
+            && let Some((tsecr, offset)) = echo
+            && tsecr != 0
+            && let Some(rtt) = super::timestamps::echo_rtt(tsecr, offset, now)
+            && !rtt.is_zero()
+            && let Some(tune) = self.state.receiver_mut().and_then(|r| r.autotune.as_mut())
+        {
+            // Millisecond timestamps say nothing below a millisecond: the handshake's
+            // microsecond sample stands then.
+            tune.rtt_sample(rtt);
+        }
 
         // Second: check the RST bit (with RFC 5961 §3.2's exact-match rule, adopted by §3.10.7.4).
         if flags.rst() {
@@ -348,6 +366,14 @@ impl Tcb {
             self.ack_now();
             return Disposition::Drop(DropReason::BadAck);
         }
+        // RFC 9293 §3.10.7.4 fifth step, TIME-WAIT: "The only thing that can arrive in this
+        // state is a retransmission of the remote FIN. Acknowledge it, and restart the 2 MSL
+        // timeout." (Whatever it is: it is acceptable and new, and the peer wants an answer.)
+        if let State::TimeWait { .. } = self.state {
+            self.ack_now();
+            self.enter_time_wait(now);
+            return Disposition::None;
+        }
         if let Some(snd) = self.state.sender_mut() {
             snd.on_ack(&mut self.shared, now, seg, payload.len(), echo);
             // Our FIN acknowledged: FIN-WAIT-1 → FIN-WAIT-2, CLOSING → TIME-WAIT,
@@ -392,6 +418,13 @@ impl Tcb {
         };
         on_handshake_complete(snd);
         let fin_queued = snd.fin_queued;
+        let srtt = snd.rtt.srtt();
+        if let (Some(srtt), Some(tune)) = (
+            srtt,
+            self.state.receiver_mut().and_then(|r| r.autotune.as_mut()),
+        ) {
+            tune.rtt_sample(srtt);
+        }
         if confirm_first {
             self.set_await_confirm();
         } else {
@@ -427,12 +460,17 @@ impl Tcb {
             self.abort_with(now, CloseReason::Aborted);
             return rst;
         }
+        // Linux's quick-ACK restart: in-order data after more than an RTO of silence.
+        let idle_after = self
+            .state
+            .sender()
+            .map_or(Duration::from_secs(1), |snd| snd.rtt.rto());
         let Some(rcv) = self.state.receiver_mut() else {
             return Disposition::None;
         };
         if !payload.is_empty() && accepts_data {
             fin = rcv
-                .accept_text(&mut self.shared, now, data_seq, payload, fin)
+                .accept_text(&mut self.shared, now, data_seq, payload, fin, idle_after)
                 .fin;
         } else if !payload.is_empty() {
             // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: "should not occur since a FIN has been

@@ -5,6 +5,7 @@
 pub mod ablation;
 mod acks;
 mod assembler;
+mod autotune;
 pub mod config;
 pub mod congestion;
 mod disposition;

@@ -4,6 +4,7 @@
 //! FIN, RCV.NXT stops moving but unread bytes stay for the application.
 
 use super::assembler::Assembler;
+use super::autotune::RecvAutotune;
 use super::ring::Ring;
 use super::tcb::{Notify, Shared};
 use super::timestamps::Timestamps;
@@ -16,6 +17,8 @@ use crate::wire::tcp::{SackBlock, TcpRepr};
 #[derive(Clone, Copy, Debug)]
 pub(super) struct RecvParams {
     pub buffer: usize,
+    /// How far the buffer may grow with the reading rate (equal to `buffer`: fixed).
+    pub max_buffer: usize,
     pub max_ooo_ranges: usize,
     pub delayed_ack: Duration,
 }
@@ -57,7 +60,23 @@ pub(super) struct Receiver {
     pub delayed_ack: Duration,
     /// Timestamps in use (RFC 7323): TS.Recent to echo, Last.ACK.sent, our clock offset.
     pub ts: Option<Timestamps>,
+    /// The last window field we sent was zero: what remains of an older, larger offer (less
+    /// than one unit of scale) is no longer open to the peer.
+    pub said_zero: bool,
+    /// RFC 2883: a duplicate arrived; the next ACK reports it as the first SACK block.
+    pub dsack: Option<(SeqNum, SeqNum)>,
+    /// Linux's quick-ACK mode: this many more in-order segments are acknowledged at once
+    /// (connection start, after idle, after out-of-order data) instead of delayed.
+    pub quick_acks: u32,
+    /// When in-order data last arrived.
+    pub last_data_at: Option<Instant>,
+    /// Bytes the application has read so far.
+    pub read_total: u64,
+    pub autotune: Option<RecvAutotune>,
 }
+
+/// Linux's TCP_MAX_QUICKACKS.
+const MAX_QUICK_ACKS: u32 = 16;
 
 /// How a segment's text fared.
 pub(super) struct Accepted {
@@ -95,6 +114,13 @@ impl Receiver {
             mss,
             delayed_ack: params.delayed_ack,
             ts: None,
+            said_zero: false,
+            dsack: None,
+            quick_acks: 0,
+            last_data_at: None,
+            read_total: 0,
+            autotune: (params.max_buffer > params.buffer)
+                .then(|| RecvAutotune::new(params.max_buffer)),
         }
     }
 
@@ -102,7 +128,11 @@ impl Receiver {
     /// what the window field can express.
     pub fn receive_window(&self) -> u32 {
         let max = 0xFFFFu32 << self.wscale;
-        u32::try_from(self.buf.free()).unwrap_or(u32::MAX).min(max)
+        let free = u32::try_from(self.buf.free()).unwrap_or(u32::MAX).min(max);
+        // Only what the scaled window field can say (Linux aligns it the same way): room
+        // smaller than one unit of scale is no window, or a zero-window probe would be let in
+        // byte by byte.
+        free >> self.wscale << self.wscale
     }
 
     /// The window we offered and have not yet seen used.
@@ -173,6 +203,7 @@ impl Receiver {
         if advertised.gt(self.adv) {
             self.adv = advertised;
         }
+        self.said_zero = field == 0;
         field as u16
     }
 
@@ -192,6 +223,7 @@ impl Receiver {
         data_seq: SeqNum,
         payload: &[u8],
         fin: bool,
+        idle_after: Duration,
     ) -> Accepted {
         // Trim what was already received (left of RCV.NXT) and what lies beyond the window.
         let skip = if data_seq.lt(self.nxt) {
@@ -199,6 +231,11 @@ impl Receiver {
         } else {
             0
         };
+        if skip > 0 {
+            // RFC 2883 §4: tell the sender which bytes came twice.
+            let dup = skip.min(payload.len());
+            self.dsack = Some((data_seq, data_seq + dup));
+        }
         if skip >= payload.len() {
             self.ack_now(shared);
             return Accepted {
@@ -225,9 +262,20 @@ impl Receiver {
             }
             shared.notify(Notify::READABLE);
             self.unacked_bytes = self.unacked_bytes.saturating_add(written as u32);
+            // Linux's quick-ACK mode: at the start and after an idle spell, ACK every segment
+            // for a while so the sender's slow start is not held back by delayed ACKs.
+            let idle = self
+                .last_data_at
+                .is_none_or(|t| now.saturating_since(t) > idle_after);
+            if idle {
+                self.quick_acks = self.quick_acks.max(self.quick_ack_budget());
+            }
+            self.last_data_at = Some(now);
+            let quick = self.quick_acks > 0;
+            self.quick_acks = self.quick_acks.saturating_sub(1);
             // RFC 5681 §4.2: ACK at once when a hole is filled; else at least every second
             // full-sized segment (SHLD-19), otherwise delayed (MUST-40).
-            if had_holes || self.unacked_bytes >= 2 * self.mss {
+            if had_holes || quick || self.unacked_bytes >= 2 * self.mss {
                 self.ack_now(shared);
             } else if !self.ack_now {
                 shared
@@ -236,6 +284,12 @@ impl Receiver {
             }
         } else {
             let start = self.off + offset as u64;
+            if self.assembler.covers(start, start + written as u64) {
+                // RFC 2883 §4: out-of-order data we already hold.
+                self.dsack = Some((start_seq, start_seq + written));
+            }
+            // Out-of-order data: the sender is recovering; quick ACKs help it (Linux).
+            self.quick_acks = MAX_QUICK_ACKS;
             self.last_ooo = Some(start);
             if self.assembler.add(start, start + written as u64).is_err() {
                 // Too many holes: drop; the peer retransmits.
@@ -258,6 +312,21 @@ impl Receiver {
         shared.stats.bytes_received += n;
         if self.adv.lt(self.nxt) {
             self.adv = self.nxt;
+        }
+    }
+
+    /// Linux's tcp_incr_quickack: enough quick ACKs for half the window, at most 16.
+    fn quick_ack_budget(&self) -> u32 {
+        (self.receive_window() / (2 * self.mss.max(1))).clamp(1, MAX_QUICK_ACKS)
+    }
+
+    /// The application read `n` bytes at `now`: the buffer may grow with the reading rate.
+    pub fn app_read(&mut self, n: usize, now: Instant) {
+        self.read_total += n as u64;
+        if let Some(tune) = &mut self.autotune
+            && let Some(size) = tune.on_read(now, self.read_total, self.buf.capacity(), self.mss)
+        {
+            self.buf.grow_limit(size);
         }
     }
 
@@ -284,8 +353,17 @@ impl Receiver {
 
     /// RFC 2018 §4: report out-of-order data held, the block with the most recent arrival
     /// first, then the others from the highest down.
-    pub fn add_sack_blocks(&self, repr: &mut TcpRepr) {
-        if !self.sack || self.assembler.is_empty() {
+    pub fn add_sack_blocks(&mut self, repr: &mut TcpRepr) {
+        if !self.sack {
+            return;
+        }
+        // RFC 2883 §4: a duplicate is reported once, in the first block.
+        let dsack = self.dsack.take();
+        let first = usize::from(dsack.is_some());
+        if let Some((left, right)) = dsack {
+            repr.options.sack_blocks[0] = Some(SackBlock { left, right });
+        }
+        if self.assembler.is_empty() {
             return;
         }
         let base = self.irs + 1u32;
@@ -299,7 +377,7 @@ impl Receiver {
             .chain((0..ranges.len()).rev().filter(|&i| Some(i) != latest));
         for (n, i) in order.take(3).enumerate() {
             let (a, b) = ranges[i];
-            repr.options.sack_blocks[n] = Some(SackBlock {
+            repr.options.sack_blocks[first + n] = Some(SackBlock {
                 left: to_seq(a),
                 right: to_seq(b),
             });

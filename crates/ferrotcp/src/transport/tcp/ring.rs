@@ -58,6 +58,11 @@ impl Ring {
         self.head = 0;
     }
 
+    /// Raises the limit (never below what is stored); storage still grows on demand.
+    pub fn grow_limit(&mut self, limit: usize) {
+        self.limit = self.limit.max(limit);
+    }
+
     /// Gives the memory back while nothing is stored (and no out-of-order bytes are pending).
     pub fn release(&mut self) {
         if self.len == 0 {

@@ -47,6 +47,8 @@ pub(super) struct Sender {
     /// Sequence number of the first byte in `buf`.
     pub buf_seq: SeqNum,
     pub buf: Ring,
+    /// How far `buf` may grow with the congestion window.
+    pub max_buffer: usize,
     /// The application shut down its sending side: a FIN follows the queued data.
     pub fin_queued: bool,
     /// Effective send MSS (RFC 9293 §3.7.1, MUST-14..16).
@@ -106,6 +108,7 @@ impl Sender {
             wscale: 0,
             buf_seq: iss + 1u32,
             buf: Ring::new(config.send_buffer),
+            max_buffer: config.max_send_buffer.max(config.send_buffer),
             fin_queued: false,
             mss,
             up: None,
@@ -113,7 +116,7 @@ impl Sender {
                 mss: our_mss,
                 wscale: config
                     .window_scaling
-                    .then(|| window_shift_for(config.recv_buffer)),
+                    .then(|| window_shift_for(config.max_recv_buffer.max(config.recv_buffer))),
                 sack: config.sack,
                 window: 0,
                 timed_out: false,

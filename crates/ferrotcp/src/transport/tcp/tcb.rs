@@ -372,7 +372,7 @@ impl Tcb {
     }
 
     /// RECEIVE (§3.10.3). `Ok(0)` means the peer closed its side and everything was read.
-    pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, TcpError> {
+    pub fn recv(&mut self, now: Instant, buf: &mut [u8]) -> Result<usize, TcpError> {
         if buf.is_empty() {
             return Ok(0);
         }
@@ -380,6 +380,7 @@ impl Tcb {
         if let Some(rcv) = self.state.receiver_mut() {
             let n = rcv.buf.dequeue(buf);
             if n > 0 {
+                rcv.app_read(n, now);
                 if window_may_open {
                     rcv.after_app_read(&mut self.shared);
                 }
@@ -525,6 +526,7 @@ impl Tcb {
 fn recv_params(config: &TcpConfig) -> RecvParams {
     RecvParams {
         buffer: config.recv_buffer,
+        max_buffer: config.max_recv_buffer.max(config.recv_buffer),
         max_ooo_ranges: config.max_ooo_ranges,
         delayed_ack: config.delayed_ack,
     }
