@@ -553,6 +553,27 @@ fn time_wait_reacks_retransmitted_fin_and_restarts_timer() {
 
 /// The whole active close with `tcp_close` (the handle is released at once; the connection
 /// finishes on its own): ESTABLISHED -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT -> CLOSED.
+/// §3.10.7.4 fifth step, TIME-WAIT: "The only thing that can arrive in this state is a
+/// retransmission of the remote FIN. Acknowledge it, and restart the 2 MSL timeout." An
+/// acceptable segment that is not a duplicate is answered the same way (it used to be dropped
+/// in silence).
+#[test]
+fn time_wait_acks_an_acceptable_segment_and_restarts_the_timer() {
+    let (mut h, c, x) = time_wait();
+    let entered = h.now;
+    h.advance(Duration::from_secs(10));
+    h.send(seg(ACK, Y + 2, x + 2), &[]);
+    h.expect_one().assert(ACK, x + 2, Y + 2);
+    h.advance_to(entered + TWO_MSL);
+    assert_eq!(
+        h.state(c),
+        TcpState::TimeWait,
+        "2 MSL counts again from 10 s later"
+    );
+    h.advance(Duration::from_secs(10));
+    assert_eq!(h.state(c), TcpState::Closed);
+}
+
 #[test]
 fn active_close_with_tcp_close_runs_through_time_wait() {
     let mut h = Harness::new();

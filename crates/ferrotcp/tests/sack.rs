@@ -76,3 +76,27 @@ fn no_sack_blocks_unless_both_sides_offered() {
     let d = h.expect_one();
     assert!(blocks(&d).is_empty());
 }
+
+#[test]
+fn a_duplicate_segment_is_reported_in_a_dsack_block() {
+    // RFC 2883 §4: the first SACK block of the ACK reports the duplicate bytes, below the
+    // cumulative ACK or inside the out-of-order data already held.
+    let mut h = Harness::new();
+    let x = sack_connection(&mut h, true);
+    let ack = x.wrapping_add(1);
+    h.send(seg(TcpFlags::ACK, Y + 1, ack), &[1u8; 100]);
+    h.advance(ferrotcp::time::Duration::from_millis(100));
+    h.output();
+    h.send(seg(TcpFlags::ACK, Y + 1, ack), &[1u8; 100]);
+    let d = h.expect_one();
+    d.assert(TcpFlags::ACK, ack, Y + 101);
+    assert_eq!(blocks(&d), [(Y + 1, Y + 101)]);
+    h.send(seg(TcpFlags::ACK, Y + 201, ack), &[3u8; 100]);
+    assert_eq!(blocks(&h.expect_one()), [(Y + 201, Y + 301)]);
+    h.send(seg(TcpFlags::ACK, Y + 201, ack), &[3u8; 100]);
+    assert_eq!(
+        blocks(&h.expect_one()),
+        [(Y + 201, Y + 301), (Y + 201, Y + 301)],
+        "the D-SACK first, then the block it lies in"
+    );
+}

@@ -411,8 +411,34 @@ impl Harness {
     /// Passive open, three-way handshake, accept; returns (handle, stack ISS).
     #[track_caller]
     pub fn establish_passive(&mut self) -> (TcpHandle, u32) {
+        let options = TcpOptions {
+            mss: Some(1460),
+            ..TcpOptions::default()
+        };
+        let (h, iss, _) = self.establish_passive_with(options, Duration::ZERO);
+        (h, iss)
+    }
+
+    /// Passive open where the peer's SYN carries `options` (SACK-permitted, timestamps...) and
+    /// its ACK comes `rtt` after the SYN,ACK; returns (handle, stack ISS, the stack's SYN,ACK).
+    #[track_caller]
+    pub fn establish_passive_with(
+        &mut self,
+        options: TcpOptions,
+        rtt: Duration,
+    ) -> (TcpHandle, u32, Seg) {
         let lh = self.listen();
-        let iss = self.syn_to_listener();
+        let mut s = syn(PEER_ISS);
+        s.options = options;
+        self.send(s, &[]);
+        let syn_ack = self.expect_one();
+        assert_eq!(
+            syn_ack.flags() & !TcpFlags::PSH,
+            TcpFlags::SYN | TcpFlags::ACK
+        );
+        assert_eq!(syn_ack.ack(), PEER_ISS + 1);
+        let iss = check_iss(syn_ack.seq());
+        self.advance(rtt);
         self.send(seg(TcpFlags::ACK, PEER_ISS + 1, iss.wrapping_add(1)), &[]);
         self.expect_none();
         let h = self
@@ -423,7 +449,7 @@ impl Harness {
         assert_eq!(self.state(h), TcpState::Established);
         self.events();
         self.transitions();
-        (h, iss)
+        (h, iss, syn_ack)
     }
 }
 

@@ -122,10 +122,14 @@ impl Sender {
         }
         let mut sacked = 0;
         let una = ctx.una;
-        for (i, b) in blocks.iter().enumerate() {
-            if i == 0 && dsack.is_some() {
-                continue;
-            }
+        // RFC 8985 §6.2 step 3 looks at newly delivered segments in ascending order: the
+        // blocks come newest first, so sort them (at most four).
+        let skip = usize::from(dsack.is_some());
+        let mut sorted = [SackBlock::default(); 4];
+        let sorted = &mut sorted[..blocks.len() - skip];
+        sorted.copy_from_slice(&blocks[skip..]);
+        sorted.sort_unstable_by_key(|b| b.left - una);
+        for b in sorted.iter() {
             // RFC 2018: only what lies between SND.UNA and SND.MAX means anything.
             let left = b.left.max(una);
             let right = b.right.min(self.max);

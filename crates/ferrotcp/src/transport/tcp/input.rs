@@ -14,6 +14,10 @@ use crate::time::{Duration, Instant};
 use crate::trace::{DropReason, TcpState, TimerKind};
 use crate::wire::tcp::TcpRepr;
 
+/// How far below RCV.NXT a duplicate may lie and still be reported in a D-SACK: beyond a
+/// window or so it is no news the sender can use.
+const DSACK_HORIZON: u32 = 1 << 24;
+
 /// Linux's tw_snd_nxt + 65535 + 2: how far past the old connection a reopened one starts.
 const REOPEN_ISS_GAP: u32 = 65537;
 
@@ -257,6 +261,15 @@ impl Tcb {
             }
             if !flags.rst() {
                 self.ack_now();
+            }
+            // RFC 2883 §4: data wholly below RCV.NXT came twice; the ACK says so (D-SACK).
+            let end = seg.seq + payload.len();
+            if !payload.is_empty()
+                && end.le(rcv_nxt)
+                && rcv_nxt - seg.seq <= DSACK_HORIZON
+                && let Some(rcv) = self.state.receiver_mut()
+            {
+                rcv.dsack = Some((seg.seq, end));
             }
             return Disposition::Drop(DropReason::Unacceptable);
         }

@@ -149,6 +149,13 @@ impl Rack {
             self.reo_wnd_mult += 1;
             self.reo_wnd_persist = REO_WND_PERSIST;
         }
+        // A D-SACK says a segment arrived twice: most often a retransmission raced an original
+        // that was only late. Its delivery cannot count as reordering under step 3 (the segment
+        // was retransmitted), so without this the widened window would never apply: with
+        // three segments SACKed and no reordering seen, the window is zero.
+        if ctx.dsack {
+            self.reordering_seen = true;
+        }
         if !self.reordering_seen && (recovering || sacked_segments >= DUP_THRESH) {
             return Duration::ZERO;
         }

@@ -58,8 +58,21 @@ struct Undo {
     prior: Controller,
     /// TSval of the first retransmission of the episode (the Eifel test compares echoes with it).
     first_retrans_tsval: Option<u32>,
-    /// Retransmissions of the episode not (yet) shown spurious by a D-SACK.
+    /// Retransmissions of the episode, and those not (yet) shown spurious by a D-SACK.
+    sent: u32,
     retrans: u32,
+}
+
+impl Undo {
+    /// Remembers the controller as it was before a reduction.
+    fn new(cc: &Controller) -> Undo {
+        Undo {
+            prior: cc.clone(),
+            first_retrans_tsval: None,
+            sent: 0,
+            retrans: 0,
+        }
+    }
 }
 
 /// One ACK, as loss recovery sees it.
@@ -116,6 +129,8 @@ pub(super) struct Recovery {
     undo: Option<Undo>,
     pub rack: Rack,
     pub tlp: Tlp,
+    /// Window reductions taken back so far.
+    undos: u64,
 }
 
 impl Recovery {
@@ -130,6 +145,7 @@ impl Recovery {
             undo: None,
             rack: Rack::default(),
             tlp: Tlp::default(),
+            undos: 0,
         }
     }
 
@@ -149,6 +165,7 @@ impl Recovery {
             self.prr.out += len;
         }
         if let Some(undo) = &mut self.undo {
+            undo.sent += 1;
             undo.retrans += 1;
             if undo.first_retrans_tsval.is_none() {
                 undo.first_retrans_tsval = tsval;
@@ -171,9 +188,8 @@ impl Recovery {
         a: &AckSummary,
     ) -> Verdict {
         let mut verdict = Verdict::default();
-        if self.try_undo(cc, board, a) {
-            verdict.undone = true;
-        }
+        let undos = self.undos;
+        self.try_undo(cc, board, a);
         if self.tlp.on_ack(a.una, a.dsack, a.news) == ProbeOutcome::RepairedLoss
             && self.phase == Phase::Open
         {
@@ -216,6 +232,7 @@ impl Recovery {
             }
             Phase::Open | Phase::Loss => {}
         }
+        verdict.undone = self.undos > undos;
         verdict
     }
 
@@ -340,11 +357,7 @@ impl Recovery {
 
     /// RFC 6675 §5 / RFC 6937: the first loss of a window starts fast recovery.
     fn enter_recovery(&mut self, cc: &mut Controller, board: &Scoreboard, a: &AckSummary) {
-        self.undo = Some(Undo {
-            prior: cc.clone(),
-            first_retrans_tsval: None,
-            retrans: 0,
-        });
+        self.undo = Some(Undo::new(cc));
         self.recover = a.max;
         self.phase = Phase::Recovery;
         self.tlp.reset();
@@ -431,7 +444,7 @@ impl Recovery {
         if self
             .undo
             .as_ref()
-            .is_some_and(|u| u.retrans == 0 && u.first_retrans_tsval.is_some())
+            .is_some_and(|u| u.sent > 0 && u.retrans == 0)
         {
             self.apply_undo(cc, board);
         }
@@ -440,9 +453,9 @@ impl Recovery {
 
     /// RFC 3522 (Eifel) with timestamps, RFC 2883 §4 with D-SACKs: the retransmissions were
     /// not needed, take the reduction back.
-    fn try_undo(&mut self, cc: &mut Controller, board: &mut Scoreboard, a: &AckSummary) -> bool {
+    fn try_undo(&mut self, cc: &mut Controller, board: &mut Scoreboard, a: &AckSummary) {
         let Some(undo) = &mut self.undo else {
-            return false;
+            return;
         };
         if a.dsack.is_some() {
             undo.retrans = undo.retrans.saturating_sub(1);
@@ -456,18 +469,18 @@ impl Recovery {
                 (Some((tsecr, _)), Some(first)) if tsecr != 0 && ts_before(tsecr, first)
             );
         // Late D-SACKs after recovery ended showed every retransmission spurious.
-        let dsacked_all = self.phase == Phase::Open && a.dsack.is_some() && undo.retrans == 0;
+        let dsacked_all =
+            self.phase == Phase::Open && a.dsack.is_some() && undo.sent > 0 && undo.retrans == 0;
         if eifel || dsacked_all {
             self.apply_undo(cc, board);
-            return true;
         }
-        false
     }
 
     fn apply_undo(&mut self, cc: &mut Controller, board: &mut Scoreboard) {
         let Some(undo) = self.undo.take() else {
             return;
         };
+        self.undos += 1;
         let cwnd = cc.cwnd().max(undo.prior.cwnd());
         *cc = undo.prior;
         cc.set_cwnd(cwnd);
@@ -490,11 +503,7 @@ impl Recovery {
         first: bool,
     ) {
         if self.phase == Phase::Open || self.undo.is_none() {
-            self.undo = Some(Undo {
-                prior: cc.clone(),
-                first_retrans_tsval: None,
-                retrans: 0,
-            });
+            self.undo = Some(Undo::new(cc));
         }
         if first {
             cc.on_rto(board.out_bytes(), mss, now);
@@ -507,5 +516,96 @@ impl Recovery {
         self.dup_acks = 0;
         self.reno_sacked = 0;
         self.tlp.reset();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::tcp::congestion::Algorithm;
+
+    const MSS: u32 = 1000;
+
+    fn board(n: u32) -> Scoreboard {
+        let mut b = Scoreboard::default();
+        for i in 0..n {
+            b.push(SeqNum(i * MSS), SeqNum((i + 1) * MSS), false, Instant::ZERO);
+        }
+        b
+    }
+
+    fn summary(acked: u32, sacked: u32) -> AckSummary {
+        AckSummary {
+            now: Instant::from_millis(30),
+            una: SeqNum(0),
+            max: SeqNum(10 * MSS),
+            acked,
+            sacked,
+            dsack: None,
+            duplicate: false,
+            news: true,
+            echo: None,
+            mss: MSS,
+            srtt: Duration::from_millis(20),
+            rtt: None,
+            prior_pipe: 10 * MSS,
+            fin_seq: SeqNum(10 * MSS),
+        }
+    }
+
+    #[test]
+    fn prr_sends_in_proportion_above_ssthresh_and_catches_up_below_it() {
+        // RFC 9937 §6: 10 segments out, segment 0 lost, 1..3 SACKed by the first ACK.
+        let mut r = Recovery::new(SeqNum(0), Detection::Rack);
+        let mut cc = Controller::new(Algorithm::NewReno, MSS);
+        let mut b = board(10);
+        b.sack(SeqNum(MSS), SeqNum(4 * MSS), |_| {});
+        b.mark_lost(0);
+        let a = summary(0, 3 * MSS);
+        r.enter_recovery(&mut cc, &b, &a);
+        // NewReno: ssthresh = FlightSize / 2; RecoverFS = 10 000 - 0 SACKed before + 0.
+        assert_eq!((cc.ssthresh(), r.prr.recover_fs), (5 * MSS, 10 * MSS));
+        r.prr_window(&mut cc, &b, &a, true);
+        // pipe = 10 - 3 SACKed - 1 lost = 6 segments > ssthresh: SndCnt =
+        // ceil(3000 · 5000 / 10000) - 0 = 1500.
+        assert_eq!(cc.cwnd(), 6 * MSS + 1500);
+        r.on_retransmit(MSS, None);
+        b.retransmitted(0, Instant::from_millis(30));
+        // The next ACK SACKs one more: ceil(4000 · 5000 / 10000) - 1000 = 1000.
+        b.sack(SeqNum(4 * MSS), SeqNum(5 * MSS), |_| {});
+        r.prr_window(&mut cc, &b, &summary(0, MSS), false);
+        let pipe = 10 * MSS - 4 * MSS - MSS + MSS;
+        assert_eq!(cc.cwnd(), pipe + 1000);
+        // Far below ssthresh after more deliveries: PRR-SSRB, at most DeliveredData + one SMSS
+        // beyond what was delivered, on an ACK that advanced SND.UNA without new loss.
+        b.sack(SeqNum(5 * MSS), SeqNum(10 * MSS), |_| {});
+        let mut a = summary(MSS, 5 * MSS);
+        a.una = SeqNum(MSS);
+        b.ack(SeqNum(MSS), |_| {});
+        r.prr_window(&mut cc, &b, &a, false);
+        let pipe = r.pipe(&b);
+        assert_eq!(pipe, 0);
+        // prr_delivered = 10 000, prr_out = 1000: min(5000 - 0, max(9000, 6000) + 1000).
+        assert_eq!(cc.cwnd(), 5 * MSS);
+    }
+
+    #[test]
+    fn prr_opens_room_on_the_first_ack_and_changes_nothing_without_deliveries() {
+        let mut r = Recovery::new(SeqNum(0), Detection::Rack);
+        let mut cc = Controller::new(Algorithm::NewReno, MSS);
+        let mut b = board(10);
+        b.sack(SeqNum(9 * MSS), SeqNum(10 * MSS), |_| {});
+        b.mark_lost(0);
+        let a = summary(0, MSS);
+        r.enter_recovery(&mut cc, &b, &a);
+        r.prr_window(&mut cc, &b, &a, true);
+        // ceil(1000 · 5000 / 10000) = 500 bytes of room: the retransmission goes out (a
+        // segment is sent whenever there is room).
+        assert_eq!(cc.cwnd(), r.pipe(&b) + 500);
+        let mut none = summary(0, 0);
+        none.news = false;
+        let before = cc.cwnd();
+        r.prr_window(&mut cc, &b, &none, false);
+        assert_eq!(cc.cwnd(), before, "nothing delivered: nothing changes");
     }
 }

@@ -13,6 +13,9 @@ use crate::wire::tcp::SackBlock;
 const MAX_ACK_DELAY: Duration = Duration::from_millis(200);
 /// Without an RTT sample yet, RFC 8985 §7.2: "PTO = 1 second".
 const INITIAL_PTO: Duration = Duration::from_secs(1);
+/// Linux's TCP_TIMEOUT_MIN added to 2·SRTT: slack for timers and ACK processing, so a path
+/// measured at a few microseconds does not probe before its ACKs could return.
+const PTO_SLACK: Duration = Duration::from_millis(2);
 
 /// What an ACK says about the probe in flight (RFC 8985 §7.4, Linux's tcp_process_tlp_ack).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,7 +42,7 @@ impl Tlp {
     pub fn pto(srtt: Option<Duration>, one_segment: bool, rto: Duration) -> Duration {
         let pto = match srtt {
             Some(srtt) if one_segment => srtt * 2 + MAX_ACK_DELAY,
-            Some(srtt) => srtt * 2,
+            Some(srtt) => srtt * 2 + PTO_SLACK,
             None => INITIAL_PTO,
         };
         pto.min(rto)
@@ -101,7 +104,7 @@ mod tests {
 
     #[test]
     fn pto_is_two_srtt_plus_the_ack_delay_for_a_single_segment_capped_by_rto() {
-        assert_eq!(Tlp::pto(Some(10 * MS), false, 200 * MS), 20 * MS);
+        assert_eq!(Tlp::pto(Some(10 * MS), false, 200 * MS), 22 * MS);
         assert_eq!(Tlp::pto(Some(10 * MS), true, 1000 * MS), 220 * MS);
         assert_eq!(Tlp::pto(Some(10 * MS), true, 200 * MS), 200 * MS);
         assert_eq!(Tlp::pto(None, false, 3000 * MS), 1000 * MS);
