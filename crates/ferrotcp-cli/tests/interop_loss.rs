@@ -111,6 +111,37 @@ fn socat_echo_2_mib_byte_exact_through_5_percent_loss() {
         linux > 0 && ferro > 0,
         "Linux {linux}, ferrotcp {ferro}: was there any loss?"
     );
+    // Linux offers SACK and timestamps in its SYN; ferrotcp's SYN,ACK agrees to both
+    // (RFC 2018 §2, RFC 7323 §3.2), and both then stamp every segment and report holes.
+    let syn = handshake_line(&text, LINUX_IP, "[S]");
+    let syn_ack = handshake_line(&text, FERRO_IP, "[S.]");
+    for (who, l) in [("Linux's SYN", syn), ("ferrotcp's SYN,ACK", syn_ack)] {
+        assert!(l.contains("sackOK") && l.contains("TS val"), "{who}: {l}");
+    }
+    let unstamped: Vec<&str> = text
+        .lines()
+        // RFC 7323 §3.2 leaves a RST free to omit it (ours do).
+        .filter(|l| l.contains(&format!("IP {FERRO_IP}.")) && !l.contains("Flags [R"))
+        .filter(|l| !l.contains("TS val"))
+        .take(3)
+        .collect();
+    assert!(
+        unstamped.is_empty(),
+        "every segment from ferrotcp but a RST carries a timestamp: {unstamped:?}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains(&format!("IP {FERRO_IP}.")) && l.contains("sack ")),
+        "ferrotcp's ACKs report holes in SACK blocks"
+    );
+}
+
+/// The first segment from `src` with the tcpdump flags `flags` (`[S]`, `[S.]`).
+fn handshake_line<'a>(dump: &'a str, src: &str, flags: &str) -> &'a str {
+    let from = format!("IP {src}.");
+    dump.lines()
+        .find(|l| l.contains(&from) && l.contains(&format!("Flags {flags}")))
+        .unwrap_or_else(|| panic!("no {flags} from {src} in the capture"))
 }
 
 #[test]
