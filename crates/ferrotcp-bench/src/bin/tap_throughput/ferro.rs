@@ -1,6 +1,7 @@
 //! ferrotcp's side: the ferrotcp-io runtime (its own thread) on the TAP device, and the
-//! std-like blocking `TcpListener` / `TcpStream` on the calling thread. All TCP settings are
-//! ferrotcp's defaults: 256 KiB send and receive buffers, Nagle on, NewReno, delayed ACK 40 ms.
+//! std-like blocking `TcpListener` / `TcpStream` on the calling thread. TCP settings are
+//! ferrotcp's defaults (CUBIC, SACK, RACK, timestamps, Nagle on, delayed ACK 40 ms) but the
+//! buffers, fixed at 256 KiB like smoltcp's (by default they would grow to 4 and 6 MiB).
 
 use std::io::{Read, Write};
 use std::net::Shutdown;
@@ -31,8 +32,9 @@ pub fn run(net: &Net, bytes: usize) -> [Outcome; 2] {
 }
 
 fn start(net: &Net) -> Result<Runtime, String> {
-    let stack = StackConfig::new(MacAddr([2, 0, 0, 0, 0, 0x99]), STACK_ADDR, 24)
+    let mut stack = StackConfig::new(MacAddr([2, 0, 0, 0, 0, 0x99]), STACK_ADDR, 24)
         .with_seed(std::process::id().into());
+    stack.tcp = stack.tcp.with_fixed_buffers(CHUNK);
     let rt = Runtime::start(RuntimeConfig {
         device: net.dev.clone(),
         kind: DeviceKind::Tap,

@@ -79,6 +79,12 @@ impl Sender {
     ) {
         let ack = seg.ack;
         let window = u32::from(seg.window) << self.wscale;
+        // Nothing outstanding and nothing new acknowledged (a receiver's ACK of its peer's
+        // data, most often): only the window can change.
+        if ack == self.una && self.una == self.max && seg.options.sack_blocks[0].is_none() {
+            self.update_window(shared, seg, window);
+            return;
+        }
         let prior_una = self.una;
         let prior_pipe_value = self.recovery.pipe(&self.board);
         let advanced = ack.gt(self.una);

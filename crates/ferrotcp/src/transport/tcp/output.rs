@@ -351,7 +351,13 @@ impl Segmenter<'_> {
         if end.gt(seq) {
             self.snd.board.push(seq, end, fin, self.now);
             self.snd.recovery.on_send(len);
-            self.snd.arm_loss_probe(self.shared, self.now);
+            // RFC 8985 §7.2 restarts the probe timer after new data; segments of one burst
+            // leave at the same instant, so arming it for the first is enough (every ACK that
+            // acknowledges new data restarts it anyway), and again for the second, which ends
+            // the one-segment allowance for a delayed ACK.
+            if !self.shared.timers.is_set(TimerKind::LossProbe) || self.snd.board.len() == 2 {
+                self.snd.arm_loss_probe(self.shared, self.now);
+            }
         }
         out
     }

@@ -287,6 +287,10 @@ impl Scoreboard {
 
     /// RFC 6675 NextSeg rule 1: the first lost segment without a retransmission in flight.
     pub fn next_lost(&self) -> Option<usize> {
+        // The common case on every poll: nothing is lost, and no walk is needed.
+        if self.lost == 0 {
+            return None;
+        }
         self.segs
             .iter()
             .position(|s| s.lost() && !s.sacked() && !s.retrans_in_flight())

@@ -9,6 +9,9 @@ const KINDS: usize = TimerKind::ALL.len();
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct TimerTable {
     slots: [Option<Instant>; KINDS],
+    /// The earliest slot, kept up to date: `next` is asked after every call into a
+    /// connection, far more often than a timer changes.
+    earliest: Option<Instant>,
 }
 
 fn index(kind: TimerKind) -> usize {
@@ -26,19 +29,36 @@ fn index(kind: TimerKind) -> usize {
 
 impl TimerTable {
     pub fn set(&mut self, kind: TimerKind, at: Instant) {
-        self.slots[index(kind)] = Some(at);
+        let old = self.slots[index(kind)].replace(at);
+        if self.earliest.is_none_or(|e| at < e) {
+            self.earliest = Some(at);
+        } else if old == self.earliest {
+            self.recompute();
+        }
     }
 
     /// Arms `kind` unless it is already running.
     pub fn set_if_idle(&mut self, kind: TimerKind, at: Instant) {
-        let slot = &mut self.slots[index(kind)];
-        if slot.is_none() {
-            *slot = Some(at);
+        if self.slots[index(kind)].is_none() {
+            self.set(kind, at);
         }
     }
 
     pub fn stop(&mut self, kind: TimerKind) {
-        self.slots[index(kind)] = None;
+        let old = self.slots[index(kind)].take();
+        if old.is_some() && old == self.earliest {
+            self.recompute();
+        }
+    }
+
+    fn recompute(&mut self) {
+        let mut next: Option<Instant> = None;
+        for t in self.slots.iter().flatten() {
+            if next.is_none_or(|n| *t < n) {
+                next = Some(*t);
+            }
+        }
+        self.earliest = next;
     }
 
     pub fn get(&self, kind: TimerKind) -> Option<Instant> {
@@ -57,11 +77,12 @@ impl TimerTable {
     /// Stops every timer.
     pub fn stop_all(&mut self) {
         self.slots = [None; KINDS];
+        self.earliest = None;
     }
 
     /// The earliest deadline of any timer.
     pub fn next(&self) -> Option<Instant> {
-        self.slots.iter().flatten().min().copied()
+        self.earliest
     }
 }
 
@@ -86,6 +107,22 @@ mod tests {
         assert!(t.is_due(TimerKind::Retransmit, Instant::from_millis(300)));
         assert!(!t.is_due(TimerKind::Persist, Instant::from_millis(300)));
         t.stop_all();
+        assert_eq!(t.next(), None);
+    }
+
+    #[test]
+    fn the_earliest_follows_every_change() {
+        let mut t = TimerTable::default();
+        t.set(TimerKind::Retransmit, Instant::from_millis(300));
+        t.set(TimerKind::Persist, Instant::from_millis(100));
+        // Moving the earliest later makes another one the earliest.
+        t.set(TimerKind::Persist, Instant::from_millis(500));
+        assert_eq!(t.next(), Some(Instant::from_millis(300)));
+        t.stop(TimerKind::Retransmit);
+        assert_eq!(t.next(), Some(Instant::from_millis(500)));
+        t.stop(TimerKind::KeepAlive);
+        assert_eq!(t.next(), Some(Instant::from_millis(500)));
+        t.stop(TimerKind::Persist);
         assert_eq!(t.next(), None);
     }
 }
