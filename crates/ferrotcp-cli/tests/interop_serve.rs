@@ -137,3 +137,53 @@ fn a_closed_port_is_refused_at_once() {
         started.elapsed()
     );
 }
+
+#[test]
+fn linux_asking_for_ecn_gets_it_and_ferrotcp_marks_its_data_ect() {
+    // RFC 3168 §6.1.1: Linux set to ask (`tcp_ecn = 1`) sends an ECN-setup SYN; ferrotcp's
+    // default agrees (ECE alone on the SYN,ACK) and sends its data with ECT(0) (§6.1.5).
+    if !can_run(&["curl", "tcpdump", "sysctl"]) {
+        return;
+    }
+    let data = pattern(5, 200_000);
+    let cap = TempDir::new("ecnpcap");
+    let pcap = cap.path.join("ecn.pcap").to_string_lossy().to_string();
+    let mut s = serve(&[("f.bin", &data)], &["--pcap", &pcap]);
+    let out = sh_in(
+        &s.ns,
+        &format!(
+            "sysctl -qw net.ipv4.tcp_ecn=1 && curl -sS --max-time 30 -o /dev/null http://{FERRO_IP}/f.bin"
+        ),
+        Duration::from_secs(60),
+    );
+    assert!(
+        out.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        s.proc.interrupt(Duration::from_secs(10)).is_some(),
+        "serve did not stop"
+    );
+    let mut c = std::process::Command::new("tcpdump");
+    c.args(["-r", &pcap, "-nn", "-v", "tcp"]);
+    let dump = run_bounded(c, Duration::from_secs(30));
+    let text = String::from_utf8_lossy(&dump.stdout);
+    // tcpdump -v puts the IP header on one line and the TCP one on the next.
+    let lines: Vec<&str> = text.lines().collect();
+    let tcp_line = |i: usize| lines.get(i + 1).copied().unwrap_or_default();
+    let syn = (0..lines.len()).find(|&i| {
+        tcp_line(i).contains(&format!("{LINUX_IP}.")) && tcp_line(i).contains("Flags [SEW]")
+    });
+    assert!(syn.is_some(), "Linux's ECN-setup SYN:\n{text}");
+    let syn_ack = (0..lines.len()).find(|&i| {
+        tcp_line(i).contains(&format!("{FERRO_IP}.80 >")) && tcp_line(i).contains("Flags [S.E]")
+    });
+    assert!(syn_ack.is_some(), "ferrotcp's ECN-setup SYN,ACK:\n{text}");
+    let ect_data = (0..lines.len()).any(|i| {
+        lines[i].contains("ECT(0)")
+            && tcp_line(i).contains(&format!("{FERRO_IP}.80 >"))
+            && !tcp_line(i).contains("length 0")
+    });
+    assert!(ect_data, "ferrotcp's data with ECT(0):\n{text}");
+}

@@ -6,7 +6,7 @@ use super::{Event, Medium, Stack};
 use crate::seq::SeqNum;
 use crate::time::Instant;
 use crate::trace::DropReason;
-use crate::transport::tcp::{Disposition, IcmpError, IcmpOutcome, Tcb, TcpHandle};
+use crate::transport::tcp::{Disposition, IcmpError, IcmpOutcome, Tcb, TcpHandle, ecn};
 use crate::transport::udp::DeliverOutcome;
 use crate::wire::MacAddr;
 #[cfg(feature = "teaching")]
@@ -268,7 +268,9 @@ impl Stack {
         let remote = SocketAddrV4::new(ip.src, seg.src_port);
         if let Some(h) = self.tcp.lookup(local, remote) {
             let reply = match self.tcp.get_mut(h) {
-                Some(conn) => conn.tcb.on_segment(now, &seg, data),
+                Some(conn) => conn
+                    .tcb
+                    .on_segment(now, &seg, data, ip.dscp_ecn & 0b11 == ecn::CE),
                 None => Disposition::Drop(DropReason::NoSocket),
             };
             if let Disposition::Reopen { iss } = reply {

@@ -7,7 +7,7 @@ use super::{Medium, Stack};
 use crate::link::arp_cache::Lookup;
 use crate::seq::SeqNum;
 use crate::time::Instant;
-use crate::transport::tcp::Outgoing;
+use crate::transport::tcp::{Outgoing, ecn};
 use crate::wire::{
     ArpOperation, ArpRepr, EtherType, EthernetRepr, IpProtocol, Ipv4Repr, MacAddr, TcpFlags,
     TcpOptions, TcpRepr,
@@ -83,7 +83,8 @@ impl Stack {
         }
         out.repr
             .emit(&mut frame[l2 + IP..], *local.ip(), *remote.ip());
-        self.finish_ipv4(now, frame, *remote.ip(), IpProtocol::Tcp, seg_len)
+        let ecn = if out.ect { ecn::ECT0 } else { 0 };
+        self.finish_ipv4(now, frame, *remote.ip(), (IpProtocol::Tcp, ecn), seg_len)
     }
 
     /// Bytes of link-layer header in front of every IPv4 packet.
@@ -153,21 +154,23 @@ impl Stack {
         let l2 = self.l2_len();
         let mut frame = self.alloc_frame(l2 + IP + payload_len);
         fill(&mut frame[l2 + IP..]);
-        if let Some(frame) = self.finish_ipv4(now, frame, dst, protocol, payload_len) {
+        if let Some(frame) = self.finish_ipv4(now, frame, dst, (protocol, 0), payload_len) {
             self.tx_queue.push_back(frame);
         }
     }
 
-    /// Writes the IPv4 and Ethernet headers in front of a payload already in place. Returns the
-    /// frame if the next hop is resolved; otherwise it waits in the ARP queue (or is dropped).
+    /// Writes the IPv4 and Ethernet headers in front of a payload already in place (`kind`: the
+    /// protocol and the ECN field). Returns the frame if the next hop is resolved; otherwise it
+    /// waits in the ARP queue (or is dropped).
     fn finish_ipv4(
         &mut self,
         now: Instant,
         mut frame: Vec<u8>,
         dst: Ipv4Addr,
-        protocol: IpProtocol,
+        kind: (IpProtocol, u8),
         payload_len: usize,
     ) -> Option<Vec<u8>> {
+        let (protocol, ecn) = kind;
         self.ip_ident = self.ip_ident.wrapping_add(1);
         let ip = Ipv4Repr {
             src: self.config.ipv4,
@@ -177,7 +180,7 @@ impl Stack {
             ttl: self.config.ttl,
             ident: self.ip_ident,
             dont_fragment: true,
-            dscp_ecn: 0,
+            dscp_ecn: ecn,
         };
         let l2 = self.l2_len();
         ip.emit(&mut frame[l2..l2 + IP]);

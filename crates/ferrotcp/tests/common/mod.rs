@@ -38,6 +38,8 @@ const MAX_FRAMES_PER_DRAIN: usize = 100_000;
 pub struct Seg {
     pub repr: TcpRepr,
     pub payload: Vec<u8>,
+    /// The ECN field of its IP header (RFC 3168 §5).
+    pub ecn: u8,
 }
 
 impl Seg {
@@ -115,6 +117,11 @@ pub fn syn_ack(seq: u32, ack: u32) -> TcpRepr {
 
 /// Ethernet + IPv4 + TCP frame from the peer, checksums filled in by the wire `emit` functions.
 pub fn tcp_frame(repr: &TcpRepr, payload: &[u8]) -> Vec<u8> {
+    tcp_frame_ecn(repr, payload, 0)
+}
+
+/// [`tcp_frame`] with the IP header's ECN field set to `ecn` (CE = 0b11).
+pub fn tcp_frame_ecn(repr: &TcpRepr, payload: &[u8], ecn: u8) -> Vec<u8> {
     let eth = EthernetRepr::HEADER_LEN;
     let ip = Ipv4Repr::HEADER_LEN;
     let tcp_len = repr.header_len() + payload.len();
@@ -133,7 +140,7 @@ pub fn tcp_frame(repr: &TcpRepr, payload: &[u8]) -> Vec<u8> {
         ttl: 64,
         ident: 0,
         dont_fragment: true,
-        dscp_ecn: 0,
+        dscp_ecn: ecn,
     }
     .emit(&mut frame[eth..eth + ip]);
     let hdr = eth + ip + repr.header_len();
@@ -207,6 +214,7 @@ fn parse_frame(frame: &[u8]) -> Parsed {
             Parsed::Tcp(Seg {
                 repr,
                 payload: data.to_vec(),
+                ecn: ip.dscp_ecn & 0b11,
             })
         }
         EtherType::Ipv6 | EtherType::Unknown(_) => panic!("stack emitted a non-IPv4 frame"),

@@ -222,6 +222,20 @@ impl Sender {
         if verdict.undone {
             shared.stats.undos += 1;
         }
+        // RFC 3168 §6.1.2: an ECE answers a CE mark on our data: reduce the window as for a
+        // loss, once per window of data, and say so with CWR.
+        if seg.flags.ece()
+            && !seg.flags.syn()
+            && self.ecn.should_respond(self.una)
+            && self.recovery.phase == super::recovery::Phase::Open
+        {
+            self.cc
+                .on_congestion_event(self.board.out_bytes(), self.mss, now);
+            self.cc.set_cwnd(self.cc.ssthresh().max(self.mss));
+            self.ecn.cwr_pending = true;
+            self.ecn.recover = Some(self.max);
+            shared.stats.ecn_reductions += 1;
+        }
         match verdict.reorder_timeout {
             Some(t) => shared.timers.set(TimerKind::Reorder, now + t),
             None => shared.timers.stop(TimerKind::Reorder),

@@ -49,6 +49,9 @@ pub struct TcpConfig {
     /// With SACK, detect losses with RACK-TLP (RFC 8985: time-based marking and tail loss
     /// probes); otherwise RFC 6675's three-duplicate rule. On by default, as in Linux.
     pub rack: bool,
+    /// Explicit Congestion Notification (RFC 3168): whether our SYN asks for it and whether we
+    /// agree when the peer's does. Linux's default (`tcp_ecn = 2`) accepts but does not ask.
+    pub ecn: Ecn,
     /// Largest number of out-of-order ranges held for reassembly.
     pub max_ooo_ranges: usize,
     /// The congestion-control algorithm of every new connection.
@@ -56,6 +59,18 @@ pub struct TcpConfig {
     /// Teaching-only ablations: empty unless [`TcpConfig::ablate`] was called.
     #[cfg(feature = "teaching")]
     pub ablations: super::ablation::Ablations,
+}
+
+/// When a connection uses ECN (RFC 3168 §6.1.1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Ecn {
+    /// Never: no ECN-setup SYN, and a peer's is answered without ECE.
+    Off,
+    /// When the peer's SYN asks for it (Linux's default).
+    #[default]
+    Accept,
+    /// Ask in our SYNs too.
+    Request,
 }
 
 /// RFC 9293 §3.8.4 / RFC 1122 §4.2.3.6 keep-alive timing.
@@ -99,6 +114,7 @@ impl Default for TcpConfig {
             sack: true,
             timestamps: true,
             rack: true,
+            ecn: Ecn::Accept,
             max_ooo_ranges: 32,
             congestion: super::congestion::Algorithm::NewReno,
             #[cfg(feature = "teaching")]

@@ -30,7 +30,7 @@ pub(super) fn take_peer_syn(
     now: Instant,
 ) -> Receiver {
     let offset = snd.syn.timestamps;
-    let peer_tsval = snd.negotiate(&seg.options);
+    let peer_tsval = snd.negotiate(seg);
     // A SYN we sent already offered `syn.window` bytes from RCV.NXT (zero on a passive open).
     let mut rcv = Receiver::new(
         params,
@@ -43,6 +43,7 @@ pub(super) fn take_peer_syn(
     if let (Some(offset), Some(tsval)) = (offset, peer_tsval) {
         rcv.ts = Some(Timestamps::new(offset, tsval, now, rcv.nxt));
     }
+    rcv.ecn.on = snd.ecn.on;
     snd.wnd = u32::from(seg.window);
     snd.max_wnd = snd.wnd;
     snd.wl1 = seg.seq;
@@ -60,7 +61,15 @@ fn on_handshake_complete(snd: &mut Sender) {
 }
 
 impl Tcb {
-    pub fn on_segment(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) -> Disposition {
+    /// A segment for this connection arrived; `ce`: its IP header carried the CE mark
+    /// (RFC 3168 §5).
+    pub fn on_segment(
+        &mut self,
+        now: Instant,
+        seg: &TcpRepr,
+        payload: &[u8],
+        ce: bool,
+    ) -> Disposition {
         self.shared.stats.segments_received += 1;
         let reply = match self.state {
             State::Closed { .. } => Disposition::Drop(DropReason::NoSocket),
@@ -72,7 +81,7 @@ impl Tcb {
             | State::CloseWait { .. }
             | State::Closing { .. }
             | State::LastAck { .. }
-            | State::TimeWait { .. } => self.on_segment_synchronizing(now, seg, payload),
+            | State::TimeWait { .. } => self.on_segment_synchronizing(now, seg, payload, ce),
         };
         self.shared.sync_keepalive(self.state.name());
         #[cfg(feature = "teaching")]
@@ -171,6 +180,7 @@ impl Tcb {
         now: Instant,
         seg: &TcpRepr,
         payload: &[u8],
+        ce: bool,
     ) -> Disposition {
         let flags = seg.flags;
         let seg_len = seg.seq_len(payload.len()) as u32;
@@ -276,6 +286,12 @@ impl Tcb {
         self.shared.heard_from_peer(now);
         if let Some(snd) = self.state.sender_mut() {
             snd.unanswered_probes = 0;
+        }
+        // RFC 3168 §6.1.3: a CE mark is echoed (ECE) until the sender answers with CWR.
+        if let Some(rcv) = self.state.receiver_mut()
+            && rcv.ecn.on_segment(flags, ce, !payload.is_empty())
+        {
+            self.ack_now();
         }
         // RFC 7323 §4.3 / §5.3 R3: remember the timestamp to echo.
         if let Some((tsval, _)) = seg_ts

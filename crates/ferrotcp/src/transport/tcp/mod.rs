@@ -9,6 +9,7 @@ mod autotune;
 pub mod config;
 pub mod congestion;
 mod disposition;
+pub mod ecn;
 pub mod error;
 pub mod icmp;
 mod input;
@@ -30,7 +31,7 @@ mod timestamps;
 mod tlp;
 mod urgent;
 
-pub use config::{KeepAlive, TcpConfig};
+pub use config::{Ecn, KeepAlive, TcpConfig};
 pub use disposition::Disposition;
 pub use error::{CloseReason, TcpError};
 pub use icmp::{IcmpError, IcmpOutcome};

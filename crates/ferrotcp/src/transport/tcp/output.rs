@@ -20,6 +20,8 @@ pub struct Outgoing {
     /// Offset of the payload in the send buffer (see [`Tcb::append_payload`]).
     pub payload_offset: usize,
     pub payload_len: usize,
+    /// Send with ECT(0) in the IP header (RFC 3168: new data of an ECN connection).
+    pub ect: bool,
 }
 
 impl Outgoing {
@@ -28,6 +30,7 @@ impl Outgoing {
             repr,
             payload_offset: 0,
             payload_len: 0,
+            ect: false,
         }
     }
 }
@@ -47,6 +50,7 @@ fn header(
     now: Instant,
 ) -> TcpRepr {
     let mut options = TcpOptions::default();
+    let mut flags = flags;
     let (ack, window) = match rcv {
         Some(rcv) => {
             let window = if flags.syn() {
@@ -58,6 +62,10 @@ fn header(
             let ack = rcv.nxt;
             if flags.ack() {
                 rcv.acked(shared);
+                // RFC 3168 §6.1.3: ECE on every ACK until the peer's CWR.
+                if rcv.ecn.echo && !flags.syn() {
+                    flags |= TcpFlags::ECE;
+                }
             }
             if let Some(ts) = &mut rcv.ts {
                 options.timestamps = Some(ts.option(now));
@@ -180,6 +188,14 @@ fn send_syn(
     let mut flags = TcpFlags::SYN;
     if with_ack {
         flags |= TcpFlags::ACK;
+        // RFC 3168 §6.1.1: an ECN-setup SYN,ACK has ECE alone.
+        if snd.ecn.on {
+            flags |= TcpFlags::ECE;
+        }
+    } else if snd.syn.ecn == super::config::Ecn::Request && !snd.syn.timed_out {
+        // An ECN-setup SYN: ECE and CWR. After a timeout the SYN goes without them, in case
+        // a middlebox drops ECN-setup SYNs (§6.1.1.1).
+        flags |= TcpFlags::ECE | TcpFlags::CWR;
     }
     let retransmission = snd.max.gt(snd.iss);
     let mut rcv = rcv;
@@ -316,6 +332,12 @@ impl Segmenter<'_> {
             flags |= TcpFlags::PSH;
         }
         let retransmission = seq.lt(snd.max);
+        // RFC 3168 §6.1.5/§6.1.6: ECT on new data only (not on retransmissions, probes or pure
+        // ACKs), and CWR on the first new data after a reduction for ECE.
+        let ect = snd.ecn.on && !retransmission && len > 0;
+        if ect && core::mem::take(&mut snd.ecn.cwr_pending) {
+            flags |= TcpFlags::CWR;
+        }
         let urgent = if self.sends_urgent {
             snd.urgent_for(seq)
         } else {
@@ -337,6 +359,7 @@ impl Segmenter<'_> {
             repr,
             payload_offset: offset,
             payload_len: len,
+            ect,
         }
     }
 

@@ -5,6 +5,7 @@
 
 use super::assembler::Assembler;
 use super::autotune::RecvAutotune;
+use super::ecn::RecvEcn;
 use super::ring::Ring;
 use super::tcb::{Notify, Shared};
 use super::timestamps::Timestamps;
@@ -73,6 +74,7 @@ pub(super) struct Receiver {
     /// Bytes the application has read so far.
     pub read_total: u64,
     pub autotune: Option<RecvAutotune>,
+    pub ecn: RecvEcn,
 }
 
 /// Linux's TCP_MAX_QUICKACKS.
@@ -121,6 +123,7 @@ impl Receiver {
             read_total: 0,
             autotune: (params.max_buffer > params.buffer)
                 .then(|| RecvAutotune::new(params.max_buffer)),
+            ecn: RecvEcn::default(),
         }
     }
 

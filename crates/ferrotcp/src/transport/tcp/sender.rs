@@ -5,6 +5,7 @@
 
 use super::config::TcpConfig;
 use super::congestion::{Algorithm, Controller};
+use super::ecn::SendEcn;
 use super::recovery::{Detection, Recovery};
 use super::ring::Ring;
 use super::rtt::RttEstimator;
@@ -29,6 +30,8 @@ pub(super) struct SynOffer {
     pub timestamps: Option<u32>,
     /// Use RACK-TLP for loss detection once SACK is agreed.
     pub rack: bool,
+    /// Our ECN setting (RFC 3168): whether our SYN asks, whether we agree.
+    pub ecn: super::config::Ecn,
 }
 
 #[derive(Debug)]
@@ -71,6 +74,7 @@ pub(super) struct Sender {
     pub probe_pending: bool,
     /// Send a tail loss probe on the next poll.
     pub tlp_pending: bool,
+    pub ecn: SendEcn,
     pub nagle: bool,
 }
 
@@ -122,6 +126,7 @@ impl Sender {
                 timed_out: false,
                 timestamps: config.timestamps.then_some(ts_offset),
                 rack: config.rack,
+                ecn: config.ecn,
             },
             rtt: RttEstimator::new(config.initial_rto, config.min_rto, config.max_rto),
             algorithm,
@@ -133,6 +138,7 @@ impl Sender {
             unanswered_probes: 0,
             probe_pending: false,
             tlp_pending: false,
+            ecn: SendEcn::default(),
             nagle: config.nagle,
         }
     }
@@ -182,8 +188,14 @@ impl Sender {
 
     /// The peer's SYN arrived: its MSS (MUST-14/15: 536 if absent), SACK-permitted (RFC 2018
     /// §2: used only if both SYNs carry it), window scale and timestamps (RFC 7323 §2.2,
-    /// §3.2: only if both). Returns the peer's TSval when timestamps are in use.
-    pub fn negotiate(&mut self, options: &crate::wire::tcp::TcpOptions) -> Option<u32> {
+    /// §3.2: only if both), ECN (RFC 3168 §6.1.1). Returns the peer's TSval when timestamps
+    /// are in use.
+    pub fn negotiate(&mut self, peer_syn: &crate::wire::tcp::TcpRepr) -> Option<u32> {
+        let options = &peer_syn.options;
+        // RFC 3168 §6.1.1: an ECN-setup SYN from the peer, or a SYN,ACK answering ours.
+        let requested = self.syn.ecn == super::config::Ecn::Request && !self.syn.timed_out;
+        let syn_ack = peer_syn.flags.ack();
+        self.ecn.on = super::ecn::agreed(self.syn.ecn, requested, peer_syn.flags, syn_ack);
         let peer_mss = u32::from(options.mss.unwrap_or(536));
         self.syn.sack = self.syn.sack && options.sack_permitted;
         match (self.syn.wscale, options.window_scale) {

@@ -65,6 +65,8 @@ pub struct TcpStats {
     pub loss_probes: u64,
     /// Window reductions taken back because the retransmissions proved spurious.
     pub undos: u64,
+    /// Window reductions for ECN-Echo (RFC 3168): congestion without a loss.
+    pub ecn_reductions: u64,
     pub srtt_micros: u64,
     pub rto_micros: u64,
     pub cwnd: u32,
