@@ -840,3 +840,46 @@ fn no_new_data_when_the_peer_shrinks_its_window() {
         show(&out)
     );
 }
+
+/// §3.10.7.4 first step: "If the RCV.WND is zero, no segments will be acceptable, but special
+/// allowance should be made to accept valid ACKs". With window scaling the last few bytes of
+/// room cannot be advertised (RFC 7323 §2.4); a peer that sent into them and had them dropped
+/// puts its SND.NXT on later ACKs, a little beyond our edge (Linux's tcp_acceptable_seq). Those
+/// ACKs must still acknowledge our data: refusing them wedged an echo whose reader waited on
+/// its own send buffer.
+#[test]
+fn a_closed_window_still_takes_acks_just_beyond_its_edge() {
+    let mut h = Harness::with_config(|c| {
+        c.tcp = ferrotcp::TcpConfig::default().with_fixed_buffers(256 * 1024)
+    });
+    let options = ferrotcp::wire::TcpOptions {
+        mss: Some(1460),
+        window_scale: Some(7),
+        ..ferrotcp::wire::TcpOptions::default()
+    };
+    let (c, x, syn_ack) = h.establish_passive_with(options, Duration::ZERO);
+    assert_eq!(syn_ack.repr.options.window_scale, Some(3));
+    // The peer fills all but 4 bytes of the 256 KiB buffer: the window field says 0.
+    let mut seq = Y + 1;
+    let fill = 256 * 1024 - 4;
+    while seq < Y + 1 + fill {
+        let n = (Y + 1 + fill - seq).min(1460);
+        h.send(seg(ACK, seq, x + 1), &vec![1u8; n as usize]);
+        seq += n;
+    }
+    let last = h.output().pop().expect("an ACK");
+    assert_eq!(last.repr.window, 0);
+    // Our application sends; the peer acknowledges with SEQ = RCV.NXT + 4 (it sent 4 bytes
+    // into the rounded-away room, which we dropped).
+    let now = h.now;
+    h.stack.tcp_send(now, c, b"reply").expect("send");
+    h.output();
+    h.send(seg(ACK, seq + 4, x + 6), &[]);
+    assert_eq!(h.stack.tcp_send_queue(c), Ok(0), "the ACK was taken");
+    // Beyond one unit of scale it is still unacceptable.
+    let now = h.now;
+    h.stack.tcp_send(now, c, b"more").expect("send");
+    h.output();
+    h.send(seg(ACK, seq + 100, x + 10), &[]);
+    assert_eq!(h.stack.tcp_send_queue(c), Ok(4));
+}

@@ -187,18 +187,24 @@ impl Tcb {
         let Some(rcv) = self.state.receiver() else {
             return Disposition::Drop(DropReason::NoSocket);
         };
-        // RCV.WND: what we offered, or more if the buffer has since made room; zero once we
-        // said zero (RFC 7323 §2.4: rounding to the scale may take back less than one unit).
-        let rcv_wnd = if rcv.said_zero {
-            rcv.receive_window()
-        } else {
-            rcv.receive_window().max(rcv.offered())
-        };
+        // RCV.WND: what we offered, or more if the buffer has since made room.
+        let room = rcv.receive_window();
+        let rcv_wnd = room.max(rcv.offered());
         let (rcv_nxt, irs) = (rcv.nxt, rcv.irs);
         // First: check sequence number. "If the RCV.WND is zero, no segments will be acceptable,
-        // but special allowance should be made to accept valid ACKs, URGs, and RSTs": a segment
-        // starting exactly at RCV.NXT is processed for its control fields, its text dropped.
-        let zero_window_allowance = rcv_wnd == 0 && seg.seq == rcv_nxt;
+        // but special allowance should be made to accept valid ACKs, URGs, and RSTs". With no
+        // room left that the window field can say (RFC 7323 §2.4: scaling rounds less than one
+        // unit away), a segment is processed for its control fields and its text dropped if it
+        // starts at RCV.NXT, or (without text) anywhere up to what we offered plus that unit:
+        // Linux's sender puts SND.NXT there on its ACKs when bytes it sent into the rounded-away
+        // room were dropped (tcp_acceptable_seq); refusing those ACKs wedged connections whose
+        // reader waited on its own sending side.
+        let closed = room == 0;
+        let unit = (1u32 << rcv.wscale) - 1;
+        let pure_ack_edge = rcv_nxt + rcv_wnd + unit;
+        let zero_window_allowance = closed
+            && (seg.seq == rcv_nxt
+                || (seg_len == 0 && seg.seq.in_window(rcv_nxt, pure_ack_edge + 1u32)));
         let acceptable = zero_window_allowance || rcv.acceptable(seg.seq, seg_len, rcv_wnd);
         let ts = rcv.ts;
         let seg_ts = seg.options.timestamps;

@@ -61,9 +61,6 @@ pub(super) struct Receiver {
     pub delayed_ack: Duration,
     /// Timestamps in use (RFC 7323): TS.Recent to echo, Last.ACK.sent, our clock offset.
     pub ts: Option<Timestamps>,
-    /// The last window field we sent was zero: what remains of an older, larger offer (less
-    /// than one unit of scale) is no longer open to the peer.
-    pub said_zero: bool,
     /// RFC 2883: a duplicate arrived; the next ACK reports it as the first SACK block.
     pub dsack: Option<(SeqNum, SeqNum)>,
     /// Linux's quick-ACK mode: this many more in-order segments are acknowledged at once
@@ -116,7 +113,6 @@ impl Receiver {
             mss,
             delayed_ack: params.delayed_ack,
             ts: None,
-            said_zero: false,
             dsack: None,
             quick_acks: 0,
             last_data_at: None,
@@ -206,7 +202,6 @@ impl Receiver {
         if advertised.gt(self.adv) {
             self.adv = advertised;
         }
-        self.said_zero = field == 0;
         field as u16
     }
 
