@@ -52,6 +52,36 @@ impl<'a> Verifier<'a> {
         }
     }
 
+    /// Reads `r` to end of stream in `chunk`-byte calls, checking every byte; an error unless
+    /// exactly `expected` bytes of the pattern arrived. Returns the time it took.
+    pub fn read_all(
+        r: &mut impl std::io::Read,
+        pattern: &Pattern,
+        expected: u64,
+        chunk: usize,
+    ) -> Result<std::time::Duration, String> {
+        let start = std::time::Instant::now();
+        let mut buf = vec![0u8; chunk];
+        let mut check = Verifier::new(pattern);
+        loop {
+            let n = r
+                .read(&mut buf)
+                .map_err(|e| format!("read after {} of {expected} bytes: {e}", check.received))?;
+            if n == 0 {
+                break;
+            }
+            check.feed(&buf[..n]);
+        }
+        let elapsed = start.elapsed();
+        if let Some(at) = check.first_mismatch {
+            return Err(format!("data differs from what was sent at offset {at}"));
+        }
+        if check.received != expected {
+            return Err(format!("received {} of {expected} bytes", check.received));
+        }
+        Ok(elapsed)
+    }
+
     pub fn feed(&mut self, data: &[u8]) {
         if self.first_mismatch.is_none() && data != self.pattern.window(self.received, data.len()) {
             let expect = self.pattern.window(self.received, data.len());

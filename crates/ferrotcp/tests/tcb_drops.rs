@@ -4,17 +4,8 @@
 mod common;
 
 use common::*;
-use ferrotcp::trace::{DropReason, TraceEvent};
+use ferrotcp::trace::DropReason;
 use ferrotcp::wire::TcpFlags;
-
-fn drops(h: &mut Harness) -> Vec<DropReason> {
-    std::iter::from_fn(|| h.stack.poll_trace())
-        .filter_map(|r| match r.event {
-            TraceEvent::Dropped { reason } => Some(reason),
-            _ => None,
-        })
-        .collect()
-}
 
 #[test]
 fn out_of_window_data_is_dropped_counted_and_acknowledged() {
@@ -27,7 +18,7 @@ fn out_of_window_data_is_dropped_counted_and_acknowledged() {
         b"stray",
     );
     h.expect_one().assert(TcpFlags::ACK, x + 1, PEER_ISS + 1);
-    assert_eq!(drops(&mut h), [DropReason::Unacceptable]);
+    assert_eq!(h.drops(), [DropReason::Unacceptable]);
     assert_eq!(h.stack.stats().tcp_dropped, 1);
 }
 
@@ -48,7 +39,7 @@ fn each_kind_of_discarded_segment_has_its_reason() {
     h.send(syn(PEER_ISS + 5), &[]);
     h.expect_one().assert(TcpFlags::ACK, x + 1, PEER_ISS + 1);
     assert_eq!(
-        drops(&mut h),
+        h.drops(),
         [
             DropReason::BadAck,
             DropReason::NoAck,
@@ -67,6 +58,6 @@ fn an_acceptable_segment_is_not_counted_as_dropped() {
         seg(TcpFlags::ACK | TcpFlags::PSH, PEER_ISS + 1, x + 1),
         b"hello",
     );
-    assert!(drops(&mut h).is_empty());
+    assert!(h.drops().is_empty());
     assert_eq!(h.stack.stats().tcp_dropped, 0);
 }

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use ferrotcp::TcpHandle;
 use ferrotcp::time::Duration;
-use ferrotcp::trace::{DropReason, TcpState, TraceEvent};
+use ferrotcp::trace::{DropReason, TcpState};
 use ferrotcp::wire::{TcpFlags, TcpOptions, TcpRepr};
 
 const MS: Duration = Duration::from_millis(1);
@@ -37,15 +37,6 @@ fn ts_connection(h: &mut Harness) -> (TcpHandle, u32, u32) {
     let (tsval, tsecr) = ts_of(&syn_ack);
     assert_eq!(tsecr, T0);
     (c, x, tsval)
-}
-
-fn drops(h: &mut Harness) -> Vec<DropReason> {
-    std::iter::from_fn(|| h.stack.poll_trace())
-        .filter_map(|r| match r.event {
-            TraceEvent::Dropped { reason } => Some(reason),
-            _ => None,
-        })
-        .collect()
 }
 
 #[test]
@@ -102,14 +93,14 @@ fn paws_drops_a_segment_with_an_old_timestamp_and_acknowledges() {
     );
     h.advance(100 * MS);
     h.output();
-    drops(&mut h);
+    h.drops();
     // RFC 7323 §5.3 R1: an older TSval than TS.Recent: not acceptable; ACK and drop.
     h.send(
         with_ts(seg(ACK | TcpFlags::PSH, PEER_ISS + 4, x + 1), T0 + 10, 0),
         b"old",
     );
     h.expect_one().assert(ACK, x + 1, PEER_ISS + 4);
-    assert_eq!(drops(&mut h), [DropReason::Paws]);
+    assert_eq!(h.drops(), [DropReason::Paws]);
     assert_eq!(
         h.stack.tcp_recv_queue(c),
         Ok(3),

@@ -352,6 +352,16 @@ impl Harness {
         std::iter::from_fn(|| self.stack.poll_event()).collect()
     }
 
+    /// Why every input traced as dropped since the last call was dropped (trace consumed).
+    pub fn drops(&mut self) -> Vec<ferrotcp::trace::DropReason> {
+        std::iter::from_fn(|| self.stack.poll_trace())
+            .filter_map(|r| match r.event {
+                TraceEvent::Dropped { reason } => Some(reason),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Every state change traced so far, as (from, to).
     pub fn transitions(&mut self) -> Vec<(TcpState, TcpState)> {
         std::iter::from_fn(|| self.stack.poll_trace())

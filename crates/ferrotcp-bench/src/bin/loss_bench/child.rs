@@ -55,29 +55,10 @@ fn receive(addr: SocketAddrV4, bytes: u64, pattern: &Pattern) -> Result<String, 
     let listener = TcpListener::bind(addr).map_err(|e| format!("bind {addr}: {e}"))?;
     println!("ready");
     let (mut s, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
-    let start = Instant::now();
-    let mut buf = vec![0u8; CHUNK];
-    let mut check = Verifier::new(pattern);
-    loop {
-        let n = s
-            .read(&mut buf)
-            .map_err(|e| format!("read after {} bytes: {e}", check.received))?;
-        if n == 0 {
-            break;
-        }
-        check.feed(&buf[..n]);
-    }
-    let elapsed = start.elapsed();
+    let elapsed = Verifier::read_all(&mut s, pattern, bytes, CHUNK)?;
     drop(s);
-    if let Some(at) = check.first_mismatch {
-        return Err(format!("data differs from what was sent at offset {at}"));
-    }
-    if check.received != bytes {
-        return Err(format!("received {} of {bytes} bytes", check.received));
-    }
     Ok(format!(
-        "done bytes={} elapsed_ns={}",
-        check.received,
+        "done bytes={bytes} elapsed_ns={}",
         elapsed.as_nanos()
     ))
 }

@@ -97,27 +97,9 @@ impl FerroHost {
         let sender = start_sender()?;
         let _dog = Watchdog::arm(&self.rt, limit);
         let (mut s, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
-        let start = Instant::now();
-        let mut buf = vec![0u8; CHUNK];
-        let mut check = Verifier::new(pattern);
-        loop {
-            let n = s
-                .read(&mut buf)
-                .map_err(|e| format!("read after {} of {bytes} bytes: {e}", check.received))?;
-            if n == 0 {
-                break;
-            }
-            check.feed(&buf[..n]);
-        }
-        let elapsed = start.elapsed();
+        let elapsed = Verifier::read_all(&mut s, pattern, bytes, CHUNK)?;
         let stats = s.stats().map_err(|e| format!("stats: {e}"))?;
         drop(s);
-        if let Some(at) = check.first_mismatch {
-            return Err(format!("data differs from what was sent at offset {at}"));
-        }
-        if check.received != bytes {
-            return Err(format!("received {} of {bytes} bytes", check.received));
-        }
         Ok((elapsed, stats, sender))
     }
 }
