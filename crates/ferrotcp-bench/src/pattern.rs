@@ -32,6 +32,19 @@ impl Pattern {
         let start = (offset % PERIOD as u64) as usize;
         &self.bytes[start..start + len]
     }
+
+    /// Writes the stream's first `bytes` bytes to `w` in calls of at most `max_chunk` bytes.
+    pub fn write_all(&self, w: &mut impl std::io::Write, bytes: u64) -> Result<(), String> {
+        let mut sent = 0u64;
+        while sent < bytes {
+            let n = usize::try_from(bytes - sent)
+                .map_or(self.max_chunk, |left| left.min(self.max_chunk));
+            w.write_all(self.window(sent, n))
+                .map_err(|e| format!("write after {sent} of {bytes} bytes: {e}"))?;
+            sent += n as u64;
+        }
+        Ok(())
+    }
 }
 
 /// Checks received data against the bytes sent at the same stream offset, as it arrives (a

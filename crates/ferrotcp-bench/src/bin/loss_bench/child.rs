@@ -8,7 +8,7 @@
 //!   socket's congestion control, T its own view: established to the receiver's close);
 //! * `error MESSAGE` and exit status 1 on failure.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{Shutdown, SocketAddrV4, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -86,20 +86,14 @@ fn send(
     }
     let cc = congestion::get(&s)?;
     let start = Instant::now();
-    let mut sent = 0u64;
-    while sent < bytes {
-        let n = (bytes - sent).min(CHUNK as u64) as usize;
-        s.write_all(pattern.window(sent, n))
-            .map_err(|e| format!("write after {sent} of {bytes} bytes: {e}"))?;
-        sent += n as u64;
-    }
+    pattern.write_all(&mut s, bytes)?;
     s.shutdown(Shutdown::Write)
         .map_err(|e| format!("shutdown: {e}"))?;
     let mut rest = Vec::new();
     s.read_to_end(&mut rest)
         .map_err(|e| format!("waiting for the receiver's close: {e}"))?;
     Ok(format!(
-        "sent bytes={sent} cc={cc} elapsed_ns={}",
+        "sent bytes={bytes} cc={cc} elapsed_ns={}",
         start.elapsed().as_nanos()
     ))
 }

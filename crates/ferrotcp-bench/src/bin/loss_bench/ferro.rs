@@ -2,7 +2,7 @@
 //! std-like blocking sockets on the calling thread. Default `StackConfig` and `TcpConfig`
 //! (nothing tuned), IP MTU 1500 (the TAP device's), a seed given per run.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{Shutdown, SocketAddrV4};
 use std::time::{Duration, Instant};
 
@@ -64,13 +64,7 @@ impl FerroHost {
             }
         };
         let start = Instant::now();
-        let mut sent = 0u64;
-        while sent < bytes {
-            let n = (bytes - sent).min(CHUNK as u64) as usize;
-            s.write_all(pattern.window(sent, n))
-                .map_err(|e| format!("write after {sent} of {bytes} bytes: {e}"))?;
-            sent += n as u64;
-        }
+        pattern.write_all(&mut s, bytes)?;
         s.shutdown(Shutdown::Write)
             .map_err(|e| format!("shutdown: {e}"))?;
         let mut rest = Vec::new();
