@@ -76,10 +76,13 @@ pub enum TimerKind {
     LossProbe,
     /// RFC 8985 §6.2: RACK's reordering window ran out for a segment.
     Reorder,
+    /// The connection has been quiet long enough for its empty buffers to give their memory
+    /// back (no segment goes out).
+    Reclaim,
 }
 
 impl TimerKind {
-    pub const ALL: [TimerKind; 8] = [
+    pub const ALL: [TimerKind; 9] = [
         TimerKind::Retransmit,
         TimerKind::DelayedAck,
         TimerKind::Persist,
@@ -88,6 +91,7 @@ impl TimerKind {
         TimerKind::FinWait2,
         TimerKind::LossProbe,
         TimerKind::Reorder,
+        TimerKind::Reclaim,
     ];
 }
 

@@ -41,6 +41,9 @@ impl Sender {
         };
         self.buf.consume(data_acked);
         self.buf_seq = self.buf_seq + data_acked;
+        if data_acked > 0 && self.buf.is_empty() {
+            shared.reclaim_when_quiet(now);
+        }
         self.una = ack;
         if self.nxt.lt(ack) {
             self.nxt = ack;

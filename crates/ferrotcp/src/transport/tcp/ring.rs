@@ -2,7 +2,7 @@
 //! receive buffer holds in-order unread bytes followed by room for out-of-order data.
 //!
 //! Storage grows on demand up to the limit (a connection that moves a few bytes never touches
-//! 256 KiB of memory) and can be released once empty (TIME-WAIT holds no buffers).
+//! 256 KiB of memory) and can be released once empty (an idle connection, TIME-WAIT).
 
 #[derive(Debug)]
 pub struct Ring {
@@ -32,6 +32,11 @@ impl Ring {
 
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Bytes of memory the ring holds now (grows on demand, given back by `release`).
+    pub fn allocated(&self) -> usize {
+        self.storage.len()
     }
 
     pub fn is_empty(&self) -> bool {

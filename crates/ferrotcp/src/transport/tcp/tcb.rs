@@ -70,6 +70,18 @@ pub struct TcpStats {
     pub srtt_micros: u64,
     pub rto_micros: u64,
     pub cwnd: u32,
+    /// The buffers' sizes and memory now.
+    pub buffers: BufferUse,
+}
+
+/// A connection's buffers now: the most each may hold (autotuning raises it up to the
+/// configured maximum) and the memory each holds (grown on demand, freed when idle).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BufferUse {
+    pub send_limit: usize,
+    pub send_allocated: usize,
+    pub recv_limit: usize,
+    pub recv_allocated: usize,
 }
 
 /// Teaching-only state (see `ablation.rs`).
@@ -247,6 +259,12 @@ impl Tcb {
             s.srtt_micros = snd.rtt.srtt().map_or(0, |d| d.as_micros() as u64);
             s.rto_micros = snd.rtt.rto().as_micros() as u64;
             s.cwnd = snd.cc.cwnd();
+            s.buffers.send_limit = snd.buf.capacity();
+            s.buffers.send_allocated = snd.buf.allocated();
+        }
+        if let Some(rcv) = self.state.receiver() {
+            s.buffers.recv_limit = rcv.buf.capacity();
+            s.buffers.recv_allocated = rcv.buf.allocated();
         }
         s
     }
@@ -295,6 +313,7 @@ impl Tcb {
                 timers.stop(TimerKind::Retransmit);
                 timers.stop(TimerKind::Persist);
                 timers.stop(TimerKind::FinWait2);
+                timers.stop(TimerKind::Reclaim);
                 timers.set(TimerKind::TimeWait, now + self.shared.time_wait);
             }
             To::Closed(_) => {
@@ -385,6 +404,9 @@ impl Tcb {
                 rcv.app_read(n, now);
                 if window_may_open {
                     rcv.after_app_read(&mut self.shared);
+                }
+                if rcv.buf.is_empty() {
+                    self.reclaim_later(now);
                 }
                 return Ok(n);
             }

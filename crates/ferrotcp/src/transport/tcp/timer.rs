@@ -24,6 +24,7 @@ fn index(kind: TimerKind) -> usize {
         TimerKind::FinWait2 => 5,
         TimerKind::LossProbe => 6,
         TimerKind::Reorder => 7,
+        TimerKind::Reclaim => 8,
     }
 }
 

@@ -87,6 +87,10 @@ impl Tcb {
             self.shared.timers.stop(TimerKind::DelayedAck);
             self.ack_now();
         }
+        if self.shared.timers.is_due(TimerKind::Reclaim, now) {
+            fired(TimerKind::Reclaim);
+            self.on_reclaim_timeout(now);
+        }
         if self.shared.timers.is_due(TimerKind::KeepAlive, now)
             && let Some(ka) = self.shared.keepalive.config
         {
