@@ -4,11 +4,13 @@
 use ferrotcp::wire::MacAddr;
 use ferrotcp::{Duration, StackConfig, TcpConfig};
 
-use crate::harness::StackSettings;
-use crate::link::{IP_MTU, PREFIX_LEN};
+use ferrotcp::transport::tcp::congestion::Algorithm;
 
-/// A host's configuration: IP MTU 1500 (MSS 1460), fixed buffers, delayed ACK and TIME-WAIT from `s`,
-/// every other setting ferrotcp's default.
+use crate::harness::{Congestion, StackSettings};
+use crate::link::PREFIX_LEN;
+
+/// A host's configuration: MTU, congestion control, fixed buffers, delayed ACK and TIME-WAIT
+/// from `s`, every other setting ferrotcp's default.
 pub fn stack_config(
     mac: [u8; 6],
     ip: core::net::Ipv4Addr,
@@ -16,12 +18,16 @@ pub fn stack_config(
     s: &StackSettings,
 ) -> StackConfig {
     let mut cfg = StackConfig::new(MacAddr(mac), ip, PREFIX_LEN).with_seed(seed);
-    cfg.mtu = IP_MTU;
+    cfg.mtu = s.mtu;
     // Fixed buffers: smoltcp's do not grow, so neither do ferrotcp's here.
     cfg.tcp = TcpConfig {
         delayed_ack: Duration::from_micros(s.delayed_ack_us),
         // TIME-WAIT is 2·MSL.
         msl: Duration::from_micros(s.time_wait_us / 2),
+        congestion: match s.congestion {
+            Congestion::Cubic => Algorithm::Cubic,
+            Congestion::Reno => Algorithm::NewReno,
+        },
         ..TcpConfig::default()
     }
     .with_fixed_buffers(s.buffer);

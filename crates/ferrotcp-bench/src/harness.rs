@@ -16,9 +16,21 @@ pub enum Recv {
     Eof,
 }
 
+/// Congestion control, the same algorithm in both stacks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Congestion {
+    /// ferrotcp: CUBIC with HyStart++ (its default); smoltcp: its CUBIC.
+    Cubic,
+    /// ferrotcp: NewReno (RFC 5681/6582); smoltcp: its Reno.
+    Reno,
+}
+
 /// Settings applied identically to both stacks.
 #[derive(Clone, Copy, Debug)]
 pub struct StackSettings {
+    /// IP MTU of the link (Ethernet frames are 14 bytes longer); the MSS follows from it.
+    pub mtu: usize,
+    pub congestion: Congestion,
     /// Send and receive buffer per connection, bytes.
     pub buffer: usize,
     /// Delayed-ACK timeout, microseconds.

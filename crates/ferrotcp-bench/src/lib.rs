@@ -10,3 +10,4 @@ pub mod link;
 pub mod pattern;
 pub mod realnet;
 pub mod smol_host;
+pub mod spread;

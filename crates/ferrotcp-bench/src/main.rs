@@ -12,16 +12,16 @@ mod workloads;
 
 // Shared with the other bench programs (src/lib.rs); imported here so that `crate::harness`
 // etc. name them in this program's modules.
-use ferrotcp_bench::{ferro_host, harness, link, pattern, smol_host};
+use ferrotcp_bench::{ferro_host, harness, link, pattern, smol_host, spread};
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
-use crate::harness::StackSettings;
+use crate::harness::{Congestion, StackSettings};
 use crate::pattern::Pattern;
-use crate::report::{CyclesSpec, Figure, run_bulk, run_cycles};
+use crate::report::{BulkSpec, CyclesSpec, Figure, run_bulk, run_cycles};
 use crate::workloads::Common;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -51,6 +51,15 @@ struct Args {
     /// bulk: bytes per application send/receive call.
     #[arg(long, default_value_t = 64 << 10)]
     chunk: usize,
+    /// bulk: IP MTUs of the link, comma separated (one figure per MTU and buffer size).
+    #[arg(long, value_delimiter = ',', default_values_t = [1500, 65535])]
+    mtu: Vec<usize>,
+    /// bulk: send and receive buffer per connection, both stacks, bytes, comma separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [64 << 10, 1 << 20])]
+    buffer: Vec<usize>,
+    /// Congestion control of both stacks.
+    #[arg(long, value_enum, default_value_t = Congestion::Cubic)]
+    cc: Congestion,
     /// cycles: connect/echo/close cycles per run.
     #[arg(long, default_value_t = 20_000)]
     cycles: u64,
@@ -61,17 +70,17 @@ struct Args {
     /// 10 s TIME-WAIT / gap).
     #[arg(long, default_value_t = 1000)]
     cycle_gap_us: u64,
-    /// cycles: gap for the second figure, `connect_cycles_sparse` (few TIME-WAITs); 0 skips it.
+    /// cycles: gap for the second figure, `conn_cycles_sparse` (few TIME-WAITs); 0 skips it.
     #[arg(long, default_value_t = 100_000)]
     sparse_gap_us: u64,
-    /// Send and receive buffer per connection, both stacks, bytes.
+    /// cycles: send and receive buffer per connection, both stacks, bytes (IP MTU 1500).
     #[arg(long, default_value_t = 256 << 10)]
-    buffer: usize,
+    cycle_buffer: usize,
     /// Virtual time per driver iteration, µs.
     #[arg(long, default_value_t = 10)]
     step_us: u64,
-    /// Runs per stack and workload; the best is reported.
-    #[arg(long, default_value_t = 3)]
+    /// Runs per stack and figure, alternating between the stacks; the median is reported.
+    #[arg(long, default_value_t = 5)]
     runs: u32,
     /// Wall-clock limit per run, seconds (a run over it is reported as a failure).
     #[arg(long, default_value_t = 120)]
@@ -83,9 +92,19 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let common = Common {
+    if args.mtu.iter().any(|&m| !(576..=65535).contains(&m)) {
+        eprintln!("--mtu: each IP MTU must be 576..=65535");
+        return ExitCode::FAILURE;
+    }
+    if args.buffer.contains(&0) || args.cycle_buffer == 0 {
+        eprintln!("--buffer and --cycle-buffer must be at least 1 byte");
+        return ExitCode::FAILURE;
+    }
+    let common = |mtu: usize, buffer: usize| Common {
         settings: StackSettings {
-            buffer: args.buffer,
+            mtu,
+            congestion: args.cc,
+            buffer,
             delayed_ack_us: 40_000,
             time_wait_us: smol_host::SMOLTCP_TIME_WAIT_US,
         },
@@ -94,31 +113,41 @@ fn main() -> ExitCode {
     };
     let runs = args.runs.max(1);
     println!(
-        "# ferrotcp-bench: two hosts per stack on an in-memory Ethernet link (IP MTU 1500, MSS 1460), \
-         checksums computed and verified by both stacks, no loss"
+        "# ferrotcp-bench: two hosts per stack on an in-memory Ethernet link, checksums \
+         computed and verified by both stacks, no loss"
     );
     println!(
-        "# both stacks: send/recv buffer {} B, Nagle on, Reno, delayed ACK 40 ms, TIME-WAIT 10 s; \
-         virtual clock +{} µs per driver iteration (jumps to the next timer when idle)",
-        args.buffer, common.step_us
+        "# both stacks: {:?} congestion control, Nagle on, delayed ACK 40 ms, TIME-WAIT 10 s, \
+         fixed buffers; virtual clock +{} µs per driver iteration (jumps to the next timer \
+         when idle: each jump is a timer wait, free in wall time, real time on a real link)",
+        args.cc, args.step_us
     );
-    println!("# best of {runs} runs per stack (runs alternate ferrotcp, smoltcp)");
+    println!(
+        "# median of {runs} runs per stack (runs alternate ferrotcp, smoltcp), min-max beside it"
+    );
     let pattern = Pattern::new(args.chunk.max(args.msg).max(1));
     let mut figures: Vec<Figure> = Vec::new();
     if matches!(args.workload, Workload::All | Workload::Bulk) {
-        figures.push(run_bulk(
-            &common,
-            args.bytes,
-            args.chunk.max(1),
-            runs,
-            args.only,
-            &pattern,
-        ));
+        for &mtu in &args.mtu {
+            for &buffer in &args.buffer {
+                let spec = BulkSpec {
+                    bytes: args.bytes,
+                    chunk: args.chunk.max(1),
+                };
+                figures.push(run_bulk(
+                    &common(mtu, buffer),
+                    &spec,
+                    runs,
+                    args.only,
+                    &pattern,
+                ));
+            }
+        }
     }
     if matches!(args.workload, Workload::All | Workload::Cycles) {
-        let mut variants = vec![("connect_cycles", args.cycle_gap_us)];
+        let mut variants = vec![("conn_cycles", args.cycle_gap_us)];
         if args.sparse_gap_us > 0 {
-            variants.push(("connect_cycles_sparse", args.sparse_gap_us));
+            variants.push(("conn_cycles_sparse", args.sparse_gap_us));
         }
         for (name, gap_us) in variants {
             let spec = CyclesSpec {
@@ -127,7 +156,8 @@ fn main() -> ExitCode {
                 msg: args.msg,
                 gap_us,
             };
-            figures.push(run_cycles(&common, &spec, runs, args.only, &pattern));
+            let c = common(1500, args.cycle_buffer);
+            figures.push(run_cycles(&c, &spec, runs, args.only, &pattern));
         }
     }
     let mut ok = args.only == Stacks::Both;

@@ -1,15 +1,16 @@
-//! Runs each workload several times per stack, alternating, and turns the best runs into
-//! `figure` lines.
+//! Runs each workload several times per stack, alternating, and turns the runs into `figure`
+//! lines: the median of each stack's runs, with the spread in a context line.
 
 use crate::Stacks;
 use crate::ferro_side::FerroPair;
 use crate::harness::Harness;
 use crate::pattern::Pattern;
 use crate::smol_side::SmolPair;
+use crate::spread::spread;
 use crate::workloads::{Common, bulk, cycles};
 
 pub struct Figure {
-    pub name: &'static str,
+    pub name: String,
     pub unit: &'static str,
     pub ferrotcp: Option<f64>,
     pub smoltcp: Option<f64>,
@@ -44,89 +45,130 @@ impl Figure {
     }
 }
 
-fn best(a: Option<f64>, b: f64) -> Option<f64> {
-    Some(a.map_or(b, |a| a.max(b)))
+/// The median of `runs` and the context line with the spread; `None` if there were none.
+fn summarize(figure: &str, stack: &str, runs: &[f64], unit: &str) -> Option<f64> {
+    let v = spread(runs)?;
+    println!(
+        "# {figure} {stack}: median {} {unit} (min {} - max {}, {} runs)",
+        fmt(Some(v.median)),
+        fmt(Some(v.min)),
+        fmt(Some(v.max)),
+        v.count
+    );
+    Some(v.median)
 }
 
-/// Runs `one` for both stacks `runs` times, alternating; a stack that fails once is not run again.
+/// Runs `one` for both stacks `runs` times, alternating; a stack that fails once is not run
+/// again and gets no figure. Returns the medians.
 fn alternate(
+    figure: &str,
+    unit: &str,
     runs: u32,
     only: Stacks,
     mut one: impl FnMut(&'static str, u32, bool) -> Option<f64>,
 ) -> (Option<f64>, Option<f64>) {
-    let (mut f, mut s) = (None, None);
+    let (mut f, mut s) = (Vec::new(), Vec::new());
     let mut f_failed = only == Stacks::Smoltcp;
     let mut s_failed = only == Stacks::Ferrotcp;
     for run in 1..=runs {
         if !f_failed {
             match one("ferrotcp", run, true) {
-                Some(v) => f = best(f, v),
+                Some(v) => f.push(v),
                 None => f_failed = true,
             }
         }
         if !s_failed {
             match one("smoltcp", run, false) {
-                Some(v) => s = best(s, v),
+                Some(v) => s.push(v),
                 None => s_failed = true,
             }
         }
     }
     (
-        if f_failed { None } else { f },
-        if s_failed { None } else { s },
+        if f_failed {
+            None
+        } else {
+            summarize(figure, "ferrotcp", &f, unit)
+        },
+        if s_failed {
+            None
+        } else {
+            summarize(figure, "smoltcp", &s, unit)
+        },
     )
+}
+
+/// What one bulk figure moves.
+pub struct BulkSpec {
+    pub bytes: u64,
+    pub chunk: usize,
+}
+
+/// `bulk_mtu1500_buf64k`: the figure's name from its MTU and buffer size.
+fn bulk_name(c: &Common) -> String {
+    let b = c.settings.buffer;
+    let size = if b % (1 << 20) == 0 {
+        format!("{}m", b >> 20)
+    } else if b % 1024 == 0 {
+        format!("{}k", b >> 10)
+    } else {
+        format!("{b}b")
+    };
+    format!("bulk_mtu{}_buf{size}", c.settings.mtu)
 }
 
 fn bulk_once<H: Harness>(
     c: &Common,
-    bytes: u64,
-    chunk: usize,
+    spec: &BulkSpec,
     pattern: &Pattern,
+    figure: &str,
     name: &str,
     run: u32,
 ) -> Option<f64> {
-    match bulk::<H>(c, bytes, chunk, pattern) {
+    match bulk::<H>(c, spec.bytes, spec.chunk, pattern) {
         Ok(o) => {
             let secs = o.elapsed.as_secs_f64();
             let gbps = o.bytes as f64 * 8.0 / secs / 1e9;
+            let virtual_secs = o.virtual_us as f64 / 1e6;
             println!(
-                "# bulk {name} run {run}: {} bytes in {secs:.3} s = {gbps:.2} Gbit/s; \
-                 {} iterations, {} frames, {:.1} ms virtual",
+                "# {figure} {name} run {run}: {} bytes in {secs:.3} s wall = {gbps:.2} Gbit/s; \
+                 {:.1} ms virtual = {:.2} Gbit/s, {} timer waits ({:.1} ms of it), \
+                 {} iterations, {} frames",
                 o.bytes,
+                virtual_secs * 1e3,
+                o.bytes as f64 * 8.0 / virtual_secs / 1e9,
+                o.timer_waits,
+                o.waited_us as f64 / 1e3,
                 o.iterations,
                 o.frames,
-                o.virtual_us as f64 / 1e3
             );
             Some(gbps)
         }
         Err(e) => {
-            println!("# ERROR bulk {name} run {run}: {e}");
+            println!("# ERROR {figure} {name} run {run}: {e}");
             None
         }
     }
 }
 
-pub fn run_bulk(
-    c: &Common,
-    bytes: u64,
-    chunk: usize,
-    runs: u32,
-    only: Stacks,
-    pattern: &Pattern,
-) -> Figure {
+pub fn run_bulk(c: &Common, spec: &BulkSpec, runs: u32, only: Stacks, pattern: &Pattern) -> Figure {
+    let name = bulk_name(c);
     println!(
-        "# bulk: {bytes} bytes client -> server, {chunk}-byte application reads and writes, data checked"
+        "# {name}: {} bytes client -> server, IP MTU {}, {} B buffers, {}-byte application \
+         reads and writes, data checked",
+        spec.bytes, c.settings.mtu, c.settings.buffer, spec.chunk
     );
-    let (f, s) = alternate(runs, only, |name, run, ferro| {
+    let unit = "Gbit/s";
+    let (f, s) = alternate(&name, unit, runs, only, |stack, run, ferro| {
         if ferro {
-            bulk_once::<FerroPair>(c, bytes, chunk, pattern, name, run)
+            bulk_once::<FerroPair>(c, spec, pattern, &name, stack, run)
         } else {
-            bulk_once::<SmolPair>(c, bytes, chunk, pattern, name, run)
+            bulk_once::<SmolPair>(c, spec, pattern, &name, stack, run)
         }
     });
     Figure {
-        name: "bulk_throughput",
-        unit: "Gbit/s",
+        name,
+        unit,
         ferrotcp: f,
         smoltcp: s,
     }
@@ -153,13 +195,15 @@ fn cycles_once<H: Harness>(
             let rate = o.cycles as f64 / secs;
             println!(
                 "# {} {name} run {run}: {} cycles in {secs:.3} s = {rate:.0} cycles/s; \
-                 {} iterations, {} frames ({:.1}/cycle), {:.1} s virtual, {} client connections left",
+                 {} iterations, {} frames ({:.1}/cycle), {:.1} s virtual, {} timer waits, \
+                 {} client connections left",
                 spec.name,
                 o.cycles,
                 o.iterations,
                 o.frames,
                 o.frames as f64 / o.cycles.max(1) as f64,
                 o.virtual_us as f64 / 1e6,
+                o.timer_waits,
                 o.lingering
             );
             Some(rate)
@@ -187,7 +231,8 @@ pub fn run_cycles(
         spec.gap_us,
         (c.settings.time_wait_us / spec.gap_us.max(1)).min(spec.count)
     );
-    let (f, s) = alternate(runs, only, |name, run, ferro| {
+    let unit = "cycles/s";
+    let (f, s) = alternate(spec.name, unit, runs, only, |name, run, ferro| {
         if ferro {
             cycles_once::<FerroPair>(c, spec, pattern, name, run)
         } else {
@@ -195,8 +240,8 @@ pub fn run_cycles(
         }
     });
     Figure {
-        name: spec.name,
-        unit: "cycles/s",
+        name: spec.name.to_string(),
+        unit,
         ferrotcp: f,
         smoltcp: s,
     }

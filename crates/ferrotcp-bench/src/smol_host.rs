@@ -11,8 +11,8 @@ use smoltcp::socket::tcp::{self, CongestionControl};
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr};
 
-use crate::harness::StackSettings;
-use crate::link::{ETH_HEADER, IP_MTU, POOL_LIMIT, PREFIX_LEN};
+use crate::harness::{Congestion, StackSettings};
+use crate::link::{ETH_HEADER, POOL_LIMIT, PREFIX_LEN};
 
 /// Spare frame buffers, shared by the hosts of one link (as ferrotcp's buffers go back to the
 /// sender's pool).
@@ -26,6 +26,8 @@ pub struct MemDevice {
     pub rx: VecDeque<Vec<u8>>,
     pub tx: VecDeque<Vec<u8>>,
     pool: Pool,
+    /// IP MTU.
+    mtu: usize,
 }
 
 pub struct RxToken<'a> {
@@ -104,7 +106,7 @@ impl Device for MemDevice {
         let mut caps = DeviceCapabilities::default();
         caps.medium = Medium::Ethernet;
         // smoltcp counts the Ethernet header in the MTU.
-        caps.max_transmission_unit = IP_MTU + ETH_HEADER;
+        caps.max_transmission_unit = self.mtu + ETH_HEADER;
         // Default: compute on transmit and verify on receive, for IPv4, TCP, UDP, ICMP.
         caps.checksum = ChecksumCapabilities::default();
         caps
@@ -119,11 +121,12 @@ pub struct Host {
 }
 
 impl Host {
-    pub fn new(mac: [u8; 6], ip: core::net::Ipv4Addr, seed: u64, pool: &Pool) -> Host {
+    pub fn new(mac: [u8; 6], ip: core::net::Ipv4Addr, seed: u64, pool: &Pool, mtu: usize) -> Host {
         let mut dev = MemDevice {
             rx: VecDeque::new(),
             tx: VecDeque::new(),
             pool: Rc::clone(pool),
+            mtu,
         };
         let mut config = Config::new(EthernetAddress(mac).into());
         config.random_seed = seed;
@@ -144,6 +147,14 @@ impl Host {
     pub fn poll(&mut self, now: Instant) -> usize {
         self.iface.poll(now, &mut self.dev, &mut self.sockets);
         self.dev.tx.len()
+    }
+}
+
+/// smoltcp's algorithm for `c`.
+pub fn congestion_control(c: Congestion) -> CongestionControl {
+    match c {
+        Congestion::Cubic => CongestionControl::Cubic,
+        Congestion::Reno => CongestionControl::Reno,
     }
 }
 

@@ -7,17 +7,13 @@ use std::rc::Rc;
 
 use smoltcp::iface::SocketHandle;
 use smoltcp::phy::{Checksum, Device};
-use smoltcp::socket::tcp::{self, CongestionControl, State};
+use smoltcp::socket::tcp::{self, State};
 use smoltcp::time::Instant;
 use smoltcp::wire::IpAddress;
 
 use crate::harness::{BenchResult, Harness, Recv, Side, StackSettings};
 use crate::link::{CLIENT_IP, CLIENT_MAC, SERVER_IP, SERVER_MAC};
-use crate::smol_host::{Host, Pool, SMOLTCP_TIME_WAIT_US, app, new_socket};
-
-/// Same behaviour as ferrotcp's defaults: Reno congestion control (with Nagle on and delayed
-/// ACKs from [`new_socket`]).
-const CONGESTION: CongestionControl = CongestionControl::Reno;
+use crate::smol_host::{Host, Pool, SMOLTCP_TIME_WAIT_US, app, congestion_control, new_socket};
 
 pub struct SmolPair {
     client: Host,
@@ -84,8 +80,8 @@ impl Harness for SmolPair {
             ));
         }
         let pool: Pool = Rc::new(RefCell::new(Vec::new()));
-        let client = Host::new(CLIENT_MAC, CLIENT_IP, 0xC1, &pool);
-        let server = Host::new(SERVER_MAC, SERVER_IP, 0x5E, &pool);
+        let client = Host::new(CLIENT_MAC, CLIENT_IP, 0xC1, &pool, settings.mtu);
+        let server = Host::new(SERVER_MAC, SERVER_IP, 0x5E, &pool, settings.mtu);
         let caps = client.dev.capabilities().checksum;
         if !matches!(caps.ipv4, Checksum::Both) || !matches!(caps.tcp, Checksum::Both) {
             return Err("smoltcp checksums must be computed and verified".into());
@@ -104,7 +100,7 @@ impl Harness for SmolPair {
     }
 
     fn listen(&mut self, port: u16) -> BenchResult<()> {
-        let mut sock = new_socket(&self.settings, CONGESTION);
+        let mut sock = new_socket(&self.settings, congestion_control(self.settings.congestion));
         sock.listen(port)
             .map_err(|e| format!("smoltcp listen: {e:?}"))?;
         self.server_socket = Some(self.server.sockets.add(sock));
@@ -122,7 +118,7 @@ impl Harness for SmolPair {
         if self.ports_in_use[usize::from(local_port)] {
             return Ok(None);
         }
-        let mut sock = new_socket(&self.settings, CONGESTION);
+        let mut sock = new_socket(&self.settings, congestion_control(self.settings.congestion));
         sock.connect(
             self.client.iface.context(),
             (IpAddress::Ipv4(SERVER_IP), remote_port),

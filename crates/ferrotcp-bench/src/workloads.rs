@@ -33,6 +33,9 @@ struct Driver {
     max_wall: Duration,
     iterations: u64,
     idle: u32,
+    /// Jumps to a timer: waits that cost no wall time here but real time on a real link.
+    timer_waits: u64,
+    waited_us: u64,
 }
 
 impl Driver {
@@ -44,6 +47,8 @@ impl Driver {
             max_wall: c.max_wall,
             iterations: 0,
             idle: 0,
+            timer_waits: 0,
+            waited_us: 0,
         }
     }
 
@@ -65,6 +70,8 @@ impl Driver {
         match h.next_deadline(self.now) {
             Some(d) if d > self.now + self.step_us => {
                 // Land exactly on the deadline at the next tick.
+                self.timer_waits += 1;
+                self.waited_us += d - self.step_us - self.now;
                 self.now = d - self.step_us;
                 self.idle = 0;
             }
@@ -89,6 +96,8 @@ pub struct BulkOutcome {
     pub iterations: u64,
     pub frames: u64,
     pub virtual_us: u64,
+    pub timer_waits: u64,
+    pub waited_us: u64,
 }
 
 /// One connection; the client sends `bytes` from the pattern, then FIN; the server reads
@@ -173,6 +182,8 @@ pub fn bulk<H: Harness>(
         iterations: d.iterations,
         frames: h.frames_carried(),
         virtual_us: d.now - START_US,
+        timer_waits: d.timer_waits,
+        waited_us: d.waited_us,
     })
 }
 
@@ -182,6 +193,7 @@ pub struct CyclesOutcome {
     pub iterations: u64,
     pub frames: u64,
     pub virtual_us: u64,
+    pub timer_waits: u64,
     /// Client-side connections still held at the end (TIME-WAIT).
     pub lingering: usize,
 }
@@ -363,6 +375,7 @@ pub fn cycles<H: Harness>(
         iterations: d.iterations,
         frames: h.frames_carried(),
         virtual_us: d.now - START_US,
+        timer_waits: d.timer_waits,
         lingering: h.client_connections(),
     })
 }

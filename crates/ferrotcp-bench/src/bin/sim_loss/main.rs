@@ -23,7 +23,7 @@ use std::time::Instant as WallInstant;
 
 use clap::Parser;
 use ferrotcp::Duration;
-use ferrotcp_bench::harness::StackSettings;
+use ferrotcp_bench::harness::{Congestion, StackSettings};
 use ferrotcp_bench::pattern::Pattern;
 use ferrotcp_bench::smol_host::SMOLTCP_TIME_WAIT_US;
 
@@ -92,6 +92,9 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let settings = StackSettings {
+        mtu: 1500,
+        // Each variant sets its own algorithm (variants.rs); this is ferrotcp's default.
+        congestion: Congestion::Cubic,
         buffer: args.buffer_kib << 10,
         delayed_ack_us: DELAYED_ACK_US,
         // No connection reaches TIME-WAIT's end here; any value both stacks accept.

@@ -35,7 +35,7 @@ pub fn network(
     let mut net = Network::new(seed);
     let mut host = |mac, ip, host_seed| {
         net.add_host(SmolNode {
-            host: Host::new(mac, ip, host_seed, &pool),
+            host: Host::new(mac, ip, host_seed, &pool, settings.mtu),
             settings: *settings,
             cc,
             now: SmolInstant::from_micros(0),

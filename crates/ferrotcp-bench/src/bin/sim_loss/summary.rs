@@ -1,28 +1,8 @@
 //! Several seeds per point, summarised as median and range.
 
+pub use ferrotcp_bench::spread::{Spread, spread};
+
 use crate::transfer::Done;
-
-/// Median and extremes of a set of values.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Spread {
-    pub median: f64,
-    pub min: f64,
-    pub max: f64,
-}
-
-/// `None` for an empty set.
-pub fn spread(values: &[f64]) -> Option<Spread> {
-    let mut v: Vec<f64> = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    let (&min, &max) = (v.first()?, v.last()?);
-    let median = if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    };
-    Some(Spread { median, min, max })
-}
 
 /// One variant at one loss rate: every seed's outcome, in seed order.
 pub struct Cell {
@@ -59,26 +39,5 @@ impl Cell {
     pub fn median_of(&self, f: impl Fn(&Done) -> f64) -> Option<f64> {
         let v: Vec<f64> = self.done().map(f).collect();
         spread(&v).map(|s| s.median)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn median_of_odd_and_even_sets() {
-        let s = spread(&[3.0, 1.0, 2.0]).expect("non-empty");
-        assert_eq!(
-            s,
-            Spread {
-                median: 2.0,
-                min: 1.0,
-                max: 3.0
-            }
-        );
-        let s = spread(&[4.0, 1.0, 3.0, 2.0]).expect("non-empty");
-        assert_eq!(s.median, 2.5);
-        assert!(spread(&[]).is_none());
     }
 }

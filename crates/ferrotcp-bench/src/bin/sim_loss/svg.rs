@@ -280,6 +280,7 @@ mod tests {
                 median: m,
                 min: m * 0.9,
                 max: m * 1.1,
+                count: 5,
             })
         };
         let series = [

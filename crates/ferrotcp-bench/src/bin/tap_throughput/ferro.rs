@@ -1,14 +1,17 @@
 //! ferrotcp's side: the ferrotcp-io runtime (its own thread) on the TAP device, and the
 //! std-like blocking `TcpListener` / `TcpStream` on the calling thread. TCP settings are
-//! ferrotcp's defaults (CUBIC, SACK, RACK, timestamps, Nagle on, delayed ACK 40 ms) but the
-//! buffers, fixed at 256 KiB like smoltcp's (by default they would grow to 4 and 6 MiB).
+//! ferrotcp's defaults (SACK, RACK, timestamps, Nagle on, delayed ACK 40 ms) but the
+//! congestion control chosen for both stacks and the buffers, fixed at 256 KiB like smoltcp's
+//! (by default they would grow to 4 and 6 MiB).
 
 use std::io::{Read, Write};
 use std::net::Shutdown;
 use std::time::{Duration, Instant};
 
 use ferrotcp::StackConfig;
+use ferrotcp::transport::tcp::congestion::Algorithm;
 use ferrotcp::wire::MacAddr;
+use ferrotcp_bench::harness::Congestion;
 use ferrotcp_bench::realnet::Watchdog;
 use ferrotcp_io::device::DeviceKind;
 use ferrotcp_io::net::{TcpListener, TcpStream};
@@ -18,8 +21,8 @@ use crate::{CHUNK, CONNECT_LIMIT, EXIT_LIMIT, LINUX_ADDR, Net, Outcome, PORT_IN,
 use crate::{STACK_ADDR, TRANSFER_LIMIT};
 
 /// Both directions, Linux → ferrotcp first.
-pub fn run(net: &Net, bytes: usize) -> [Outcome; 2] {
-    let rt = match start(net) {
+pub fn run(net: &Net, bytes: usize, cc: Congestion) -> [Outcome; 2] {
+    let rt = match start(net, cc) {
         Ok(rt) => rt,
         Err(e) => return [Err(e.clone()), Err(e)],
     };
@@ -31,10 +34,14 @@ pub fn run(net: &Net, bytes: usize) -> [Outcome; 2] {
     [rx, tx]
 }
 
-fn start(net: &Net) -> Result<Runtime, String> {
+fn start(net: &Net, cc: Congestion) -> Result<Runtime, String> {
     let mut stack = StackConfig::new(MacAddr([2, 0, 0, 0, 0, 0x99]), STACK_ADDR, 24)
         .with_seed(std::process::id().into());
     stack.tcp = stack.tcp.with_fixed_buffers(CHUNK);
+    stack.tcp.congestion = match cc {
+        Congestion::Cubic => Algorithm::Cubic,
+        Congestion::Reno => Algorithm::NewReno,
+    };
     let rt = Runtime::start(RuntimeConfig {
         device: net.dev.clone(),
         kind: DeviceKind::Tap,

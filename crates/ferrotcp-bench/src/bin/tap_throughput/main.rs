@@ -3,10 +3,10 @@
 //! /dev/net/tun. Each stack (and each run) gets its own TAP device and its own network namespace,
 //! which this program makes and deletes (the stack is 192.0.2.2, Linux 192.0.2.1).
 //!
-//! `cargo run --release -p ferrotcp-bench --bin tap_throughput [-- MIB [RUNS]]`
+//! `cargo run --release -p ferrotcp-bench --bin tap_throughput -- [--mib N] [--runs N] [--cc C]`
 //!
 //! Output: `# ...` context lines, then
-//! `figure NAME ferrotcp=V smoltcp=V ratio=R unit=Gbit/s` (best run of each stack,
+//! `figure NAME ferrotcp=V smoltcp=V ratio=R unit=Gbit/s` (median run of each stack,
 //! ratio = ferrotcp / smoltcp). A failed run prints `# STACK: ...` and its figure shows `FAIL`;
 //! the exit status is then 1.
 
@@ -18,7 +18,27 @@ use std::net::Ipv4Addr;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::Parser;
+use ferrotcp_bench::harness::Congestion;
 use ferrotcp_bench::realnet::{self, Netns, Proc};
+use ferrotcp_bench::spread::spread;
+
+#[derive(Parser, Debug)]
+#[command(
+    about = "ferrotcp and smoltcp on a TAP device against the Linux kernel's TCP, both directions \
+             (needs root and /dev/net/tun; makes and deletes its own network namespaces)"
+)]
+struct Args {
+    /// MiB per transfer.
+    #[arg(long, default_value_t = 512)]
+    mib: usize,
+    /// Runs per stack, alternating ferrotcp and smoltcp; the median is reported.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=99))]
+    runs: u32,
+    /// Congestion control of both user-space stacks (Linux keeps its own default).
+    #[arg(long, value_enum, default_value_t = Congestion::Cubic)]
+    cc: Congestion,
+}
 
 /// The user-space stack's address; Linux's is [`LINUX_ADDR`].
 pub const STACK_ADDR: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
@@ -113,11 +133,10 @@ fn gbit(bytes: usize, d: Duration) -> f64 {
     bytes as f64 * 8.0 / d.as_secs_f64() / 1e9
 }
 
-/// Best (highest) Gbit/s over the runs, or `None` if any run failed.
-fn best(runs: &[Option<f64>]) -> Option<f64> {
-    runs.iter()
-        .try_fold(0.0f64, |acc, r| r.map(|v| acc.max(v)))
-        .filter(|_| !runs.is_empty())
+/// Median Gbit/s over the runs, or `None` if any run failed.
+fn median(runs: &[Option<f64>]) -> Option<f64> {
+    let ok: Option<Vec<f64>> = runs.iter().copied().collect();
+    spread(&ok?).map(|s| s.median)
 }
 
 fn fmt(v: Option<f64>) -> String {
@@ -125,25 +144,20 @@ fn fmt(v: Option<f64>) -> String {
 }
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let mib: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(512);
-    let runs: u32 = args
-        .next()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1)
-        .clamp(1, 99);
+    let args = Args::parse();
+    let (mib, runs, cc) = (args.mib, args.runs, args.cc);
     let bytes = mib << 20;
     println!(
         "# tap_throughput: each stack on its own TAP device (IP MTU 1500) <-> Linux {} TCP in its own netns; {mib} MiB each way",
         realnet::uname()
     );
     println!(
-        "# both stacks: {CHUNK} B send/recv buffers, {CHUNK} B application reads/writes, Nagle on, Reno, delayed ACK 40 ms, checksums computed and verified"
+        "# both stacks: {CHUNK} B send/recv buffers, {CHUNK} B application reads/writes, Nagle on, {cc:?}, delayed ACK 40 ms, checksums computed and verified"
     );
     println!(
         "# Linux -> stack: `head -c {bytes} /dev/zero | nc -N -w 30 192.0.2.2 {PORT_IN}`; stack -> Linux: `nc -l -s 192.0.2.1 -p {PORT_OUT} -w 30 > /dev/null` (done when Linux has closed)"
     );
-    println!("# {runs} run(s) per stack, alternating ferrotcp, smoltcp; best run reported");
+    println!("# {runs} run(s) per stack, alternating ferrotcp, smoltcp; median reported");
     println!("# load average before: {}", realnet::loadavg());
 
     // results[stack][figure][run]
@@ -155,9 +169,9 @@ fn main() -> ExitCode {
                 Ok(net) => {
                     println!("# {stack} run {run}: TAP {}, netns {}", net.dev, net.ns);
                     if si == 0 {
-                        ferro::run(&net, bytes)
+                        ferro::run(&net, bytes, cc)
                     } else {
-                        smol::run(&net, bytes)
+                        smol::run(&net, bytes, cc)
                     }
                 }
                 Err(e) => [Err(e.clone()), Err(e)],
@@ -185,20 +199,18 @@ fn main() -> ExitCode {
     for (fi, name) in FIGURES.iter().enumerate() {
         for (si, stack) in ["ferrotcp", "smoltcp"].into_iter().enumerate() {
             let ok: Vec<f64> = results[si][fi].iter().flatten().copied().collect();
-            if ok.len() > 1 {
-                let hi = ok.iter().copied().fold(f64::MIN, f64::max);
-                let lo = ok.iter().copied().fold(f64::MAX, f64::min);
+            if let Some(v) = spread(&ok) {
                 println!(
-                    "# {name} {stack}: best {hi:.2}, worst {lo:.2} Gbit/s, spread {:.0} % of best",
-                    (hi - lo) / hi * 100.0
+                    "# {name} {stack}: median {:.2} Gbit/s (min {:.2} - max {:.2}, {} runs)",
+                    v.median, v.min, v.max, v.count
                 );
             }
         }
     }
     println!("# load average after: {}", realnet::loadavg());
     for (fi, name) in FIGURES.iter().enumerate() {
-        let f = best(&results[0][fi]);
-        let s = best(&results[1][fi]);
+        let f = median(&results[0][fi]);
+        let s = median(&results[1][fi]);
         let ratio = match (f, s) {
             (Some(f), Some(s)) if s > 0.0 => format!("{:.2}", f / s),
             _ => "NA".into(),

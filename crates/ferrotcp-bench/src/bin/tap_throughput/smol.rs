@@ -4,7 +4,7 @@
 //! thread, clock from `smoltcp::time::Instant::now()`.
 //!
 //! Settings made to match ferrotcp's defaults: 256 KiB send and receive buffers (window scaling
-//! follows from the receive buffer size), Reno, Nagle on (smoltcp's default), delayed ACK 40 ms
+//! follows from the receive buffer size), the congestion control asked for, Nagle on (smoltcp's default), delayed ACK 40 ms
 //! (smoltcp's default is 10 ms). The device keeps smoltcp's default capabilities: checksums
 //! computed and verified, `max_transmission_unit` = IP MTU + 14 (Ethernet header).
 
@@ -18,6 +18,9 @@ use smoltcp::socket::tcp::{self, CongestionControl, State};
 use smoltcp::time::{Duration as SmolDuration, Instant as SmolInstant};
 use smoltcp::wire::{EthernetAddress, IpCidr};
 
+use ferrotcp_bench::harness::Congestion;
+use ferrotcp_bench::smol_host::congestion_control;
+
 use crate::{CHUNK, CONNECT_LIMIT, EXIT_LIMIT, LINUX_ADDR, Net, Outcome, PORT_IN, PORT_OUT};
 use crate::{STACK_ADDR, TRANSFER_LIMIT};
 
@@ -27,12 +30,13 @@ const MAX_WAIT: SmolDuration = SmolDuration::from_millis(50);
 
 /// Both directions, Linux → smoltcp first. A panic inside smoltcp (its TAP device panics on
 /// unexpected I/O errors) is turned into a failure.
-pub fn run(net: &Net, bytes: usize) -> [Outcome; 2] {
+pub fn run(net: &Net, bytes: usize, cc: Congestion) -> [Outcome; 2] {
+    let cc = congestion_control(cc);
     let r = catch_unwind(AssertUnwindSafe(|| -> Result<[Outcome; 2], String> {
         let mut host = Host::new(net)?;
-        let rx = linux_to_smoltcp(&mut host, net, bytes);
+        let rx = linux_to_smoltcp(&mut host, net, bytes, cc);
         net.print_counters("smoltcp", crate::FIGURES[0]);
-        let tx = smoltcp_to_linux(&mut host, net, bytes);
+        let tx = smoltcp_to_linux(&mut host, net, bytes, cc);
         net.print_counters("smoltcp", crate::FIGURES[1]);
         Ok([rx, tx])
     }));
@@ -115,12 +119,12 @@ impl Host {
     }
 }
 
-fn new_socket() -> tcp::Socket<'static> {
+fn new_socket(cc: CongestionControl) -> tcp::Socket<'static> {
     let mut s = tcp::Socket::new(
         tcp::SocketBuffer::new(vec![0; CHUNK]),
         tcp::SocketBuffer::new(vec![0; CHUNK]),
     );
-    s.set_congestion_control(CongestionControl::Reno);
+    s.set_congestion_control(cc);
     s.set_nagle_enabled(true);
     s.set_ack_delay(Some(SmolDuration::from_millis(40)));
     s
@@ -128,8 +132,8 @@ fn new_socket() -> tcp::Socket<'static> {
 
 /// The kernel sends, smoltcp reads (256 KiB `recv_slice`) and discards. Timed from the
 /// established connection to end of stream.
-fn linux_to_smoltcp(host: &mut Host, net: &Net, bytes: usize) -> Outcome {
-    let h = host.sockets.add(new_socket());
+fn linux_to_smoltcp(host: &mut Host, net: &Net, bytes: usize, cc: CongestionControl) -> Outcome {
+    let h = host.sockets.add(new_socket(cc));
     let r = (|| {
         host.sock(h)
             .listen(PORT_IN)
@@ -181,8 +185,8 @@ fn linux_to_smoltcp(host: &mut Host, net: &Net, bytes: usize) -> Outcome {
 /// smoltcp sends (256 KiB `send_slice`), the kernel discards; done when Linux has read it all
 /// and closed: smoltcp is then in TIME-WAIT, so its FIN and every byte were acknowledged.
 /// Timed from the established connection to that point.
-fn smoltcp_to_linux(host: &mut Host, net: &Net, bytes: usize) -> Outcome {
-    let h = host.sockets.add(new_socket());
+fn smoltcp_to_linux(host: &mut Host, net: &Net, bytes: usize, cc: CongestionControl) -> Outcome {
+    let h = host.sockets.add(new_socket(cc));
     let r = (|| {
         let mut receiver = net.linux_receiver()?;
         connect(host, h)?;
