@@ -5,6 +5,7 @@
 //! Output: `# ...` context lines and one `figure NAME ferrotcp=V smoltcp=V ratio=R unit=U`
 //! line per figure (ratio = ferrotcp / smoltcp; higher is better for ferrotcp).
 
+mod checksum_speed;
 mod ferro_side;
 mod report;
 mod smol_side;
@@ -29,6 +30,8 @@ enum Workload {
     All,
     Bulk,
     Cycles,
+    /// The checksum alone (`bulk_csum_*` figures).
+    Checksum,
 }
 
 /// Which stacks to run (one alone is for profiling; figures need both).
@@ -143,6 +146,9 @@ fn main() -> ExitCode {
                 ));
             }
         }
+    }
+    if matches!(args.workload, Workload::All | Workload::Checksum) {
+        figures.extend(checksum_speed::run(runs));
     }
     if matches!(args.workload, Workload::All | Workload::Cycles) {
         let mut variants = vec![("conn_cycles", args.cycle_gap_us)];

@@ -4,6 +4,8 @@
 //! [`Stack::receive`], come out of [`Stack::poll_transmit`], and time is an argument.
 //! Same configuration, same seed, same inputs: the same frames out, bit for bit.
 
+#![deny(unsafe_code)]
+
 pub mod link;
 pub mod network;
 pub mod seq;

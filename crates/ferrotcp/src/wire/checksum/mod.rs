@@ -1,9 +1,15 @@
-//! The Internet checksum (RFC 1071), computed over 8-byte native words.
+//! The Internet checksum (RFC 1071).
 //!
-//! RFC 1071 §2(B): the ones' complement sum is byte-order independent, so we add native
-//! 64-bit words with end-around carry, fold to 16 bits and convert to big-endian order once.
+//! RFC 1071 §2(B): the ones' complement sum is byte-order independent, so we add native-order
+//! words with end-around carry, fold to 16 bits and convert to big-endian order once. The sum
+//! runs with AVX2 where the CPU has it (checked at run time); `portable` is the reference it
+//! is tested against and the code everywhere else.
 
 use core::net::Ipv4Addr;
+
+mod portable;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
 /// `a + b` with end-around carry (ones' complement addition modulo 2^64 - 1).
 #[inline(always)]
@@ -12,35 +18,32 @@ fn add_carry(a: u64, b: u64) -> u64 {
     s + c as u64
 }
 
+/// Below this length the vector kernel's set-up costs more than it saves (headers, ACKs).
+#[cfg(target_arch = "x86_64")]
+const VECTOR_MIN_LEN: usize = 128;
+
+/// Ones' complement sum of `data` as native-order words, not folded.
+fn native_sum(data: &[u8]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if data.len() >= VECTOR_MIN_LEN && std::is_x86_feature_detected!("avx2") {
+        return x86::native_sum_avx2(data);
+    }
+    portable::native_sum(data)
+}
+
 /// Un-folded sum of `data` as 16-bit big-endian words (an odd trailing byte is padded with
 /// zero). Results of pieces can be added together (then [`fold`]ed) as long as every piece
 /// but the last has even length. The result is at most `0xFFFF`.
 pub fn sum(data: &[u8]) -> u64 {
-    let mut a0 = 0u64;
-    let mut a1 = 0u64;
-    let mut blocks = data.chunks_exact(16);
-    for b in &mut blocks {
-        let (lo, hi) = b.split_at(8);
-        // Both halves are exactly 8 bytes: `try_into` cannot fail.
-        a0 = add_carry(a0, u64::from_ne_bytes(lo.try_into().unwrap_or([0; 8])));
-        a1 = add_carry(a1, u64::from_ne_bytes(hi.try_into().unwrap_or([0; 8])));
-    }
-    let rest = blocks.remainder();
-    let mut words = rest.chunks_exact(8);
-    for w in &mut words {
-        a0 = add_carry(a0, u64::from_ne_bytes(w.try_into().unwrap_or([0; 8])));
-    }
-    let tail = words.remainder();
-    if !tail.is_empty() {
-        // The tail starts at an offset that is a multiple of 8, so zero padding at its end
-        // is the RFC 1071 padding of an odd trailing byte.
-        let mut pad = [0u8; 8];
-        pad[..tail.len()].copy_from_slice(tail);
-        a1 = add_carry(a1, u64::from_ne_bytes(pad));
-    }
-    let native = fold(add_carry(a0, a1));
+    let native = fold(native_sum(data));
     // Native-order 16-bit sum -> big-endian word sum (identity on big-endian targets).
     u64::from(u16::from_be(native))
+}
+
+/// [`sum`] without vector instructions: the reference the vector kernel is tested against,
+/// public for comparisons (the bench's `bulk_csum_*` context lines).
+pub fn sum_portable(data: &[u8]) -> u64 {
+    u64::from(u16::from_be(fold(portable::native_sum(data))))
 }
 
 /// Folds an accumulator to 16 bits with end-around carry (ones' complement sum), not inverted.
@@ -75,21 +78,34 @@ pub fn checksum_with(acc: u64, data: &[u8]) -> u16 {
     !fold(add_carry(acc, sum(data)))
 }
 
+/// The RFC 1071 definition, word by word: the reference of the tests.
+#[cfg(test)]
+fn naive(data: &[u8]) -> u16 {
+    let mut acc = 0u32;
+    for pair in data.chunks(2) {
+        let hi = u32::from(pair[0]) << 8;
+        let lo = pair.get(1).map_or(0, |&b| u32::from(b));
+        acc += hi | lo;
+        acc = (acc & 0xFFFF) + (acc >> 16);
+    }
+    acc as u16
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn naive(data: &[u8]) -> u16 {
-        let mut acc = 0u32;
-        for pair in data.chunks(2) {
-            let hi = u32::from(pair[0]) << 8;
-            let lo = pair.get(1).map_or(0, |&b| u32::from(b));
-            acc += hi | lo;
+    #[test]
+    fn every_length_and_alignment_matches_the_definition() {
+        let data: Vec<u8> = (0..4200u32).map(|i| (i * 37 + 11) as u8).collect();
+        for start in 0..8 {
+            for len in (0..1600).chain([2047, 2048, 4096, 4192]) {
+                let d = &data[start..start + len];
+                assert_eq!(fold(sum(d)), naive(d), "start {start} len {len}");
+            }
         }
-        while acc > 0xFFFF {
-            acc = (acc & 0xFFFF) + (acc >> 16);
-        }
-        acc as u16
+        let ff = [0xFFu8; 3001];
+        assert_eq!(fold(sum(&ff)), naive(&ff));
     }
 
     #[test]
