@@ -21,6 +21,10 @@ pub fn can_run() -> bool {
         Some("needs root")
     } else if !std::path::Path::new("/dev/net/tun").exists() {
         Some("needs /dev/net/tun")
+    } else if let Some(tool) = PEERS.iter().find(|t| !on_path(t)) {
+        // A missing peer would leave the test waiting for a connection that never comes.
+        eprintln!("{tool} is not installed (.ci/run installs the interop tools)");
+        Some("needs the Linux peer programs")
     } else {
         None
     };
@@ -35,6 +39,14 @@ pub fn can_run() -> bool {
             false
         }
     }
+}
+
+/// The Linux programs these tests run as peers.
+const PEERS: [&str; 3] = ["ip", "nc", "socat"];
+
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
 }
 
 pub struct Net {
