@@ -207,3 +207,69 @@ fn keepalive_probes_keep_a_live_peer_and_drop_a_dead_one() {
     // idle (10 s) + 3 unanswered probes 2 s apart, counted from the last thing received.
     assert!(p.net.now() - cut_at <= Duration::from_secs(10 + 3 * 2 + 2));
 }
+
+#[test]
+fn finished_handshakes_and_idle_connections_leave_no_timers_behind() {
+    // Issue 8: a timer that stops must leave nothing to pop later, so that N idle connections
+    // cost no wake-ups; a connection that sends again gets its timer back.
+    const N: usize = 200;
+    let mut p = pair(TcpConfig::default());
+    let l = p.server().tcp_listen(PORT, N).expect("listen");
+    let now = p.net.now();
+    let clients: Vec<_> = (0..N)
+        .map(|_| {
+            p.client()
+                .tcp_connect(now, Pair::server_addr(PORT), None)
+                .expect("connect")
+        })
+        .collect();
+    let mut servers = Vec::new();
+    run_until(&mut p, 10, "all handshakes", |p| {
+        while let Some(s) = p.server().tcp_accept(l).expect("accept") {
+            servers.push(s);
+        }
+        servers.len() == N
+            && clients
+                .iter()
+                .all(|&c| p.client().tcp_state(c) == Ok(TcpState::Established))
+    });
+    // The SYN and SYN,ACK timers stopped when their ACKs came: nothing is left to pop.
+    assert_eq!(p.client().tcp_timer_count(), 0);
+    assert_eq!(p.server().tcp_timer_count(), 0);
+    run_for(&mut p, Duration::from_secs(3));
+    assert_eq!(p.client().tcp_timer_count(), 0);
+    assert_eq!(p.server().tcp_timer_count(), 0);
+
+    let now = p.net.now();
+    p.client().tcp_send(now, clients[0], b"ping").expect("send");
+    // Sent (the link delays it 10 ms each way), not yet acknowledged.
+    run_for(&mut p, Duration::from_millis(5));
+    assert_eq!(
+        p.client().tcp_timer_count(),
+        1,
+        "retransmission timer armed"
+    );
+    run_for(&mut p, Duration::from_secs(3));
+    assert_eq!(p.client().tcp_timer_count(), 0, "acknowledged, then quiet");
+
+    // Closed and gone: TIME-WAIT's timer is the last one, and it goes with the connection.
+    let now = p.net.now();
+    for &c in &clients {
+        p.client().tcp_close(now, c).expect("close");
+    }
+    // After the FINs have arrived, so that the client (not both, as in a simultaneous
+    // close) keeps TIME-WAIT.
+    run_for(&mut p, Duration::from_secs(1));
+    let now = p.net.now();
+    let mut got = Vec::new();
+    for &s in &servers {
+        read_all(p.server(), now, s, &mut got); // unread data would turn the close into a RST
+        p.server().tcp_close(now, s).expect("close");
+    }
+    assert_eq!(got, b"ping");
+    run_for(&mut p, Duration::from_secs(5));
+    assert_eq!(p.server().tcp_timer_count(), 0, "server side closed last");
+    assert_eq!(p.client().tcp_timer_count(), N, "one TIME-WAIT timer each");
+    run_for(&mut p, Duration::from_secs(240));
+    assert_eq!(p.client().tcp_timer_count(), 0);
+}

@@ -326,4 +326,10 @@ impl Stack {
     pub fn tcp_listener_count(&self) -> usize {
         self.tcp.listeners.len()
     }
+
+    /// Connections with a pending deadline: at most one each, none for a connection whose timers
+    /// are all stopped (so finished handshakes and idle peers cost no wake-ups).
+    pub fn tcp_timer_count(&self) -> usize {
+        self.tcp.timer_count()
+    }
 }

@@ -8,6 +8,7 @@ mod assembler;
 mod autotune;
 pub mod config;
 pub mod congestion;
+mod deadlines;
 mod disposition;
 pub mod ecn;
 pub mod error;

@@ -1,15 +1,15 @@
-//! The connection table: connections by 4-tuple (O(1) hash lookup), listeners by port, the timer
-//! heap (one live entry per connection, stale entries skipped lazily) and the queue of
+//! The connection table: connections by 4-tuple (O(1) hash lookup), listeners by port, every
+//! connection's next deadline (exactly one entry each, see `deadlines.rs`) and the queue of
 //! connections that may have segments to send. Nothing here scans all connections.
 
 use core::cell::Cell;
-use core::cmp::Reverse;
 use core::hash::BuildHasher;
 use core::net::SocketAddrV4;
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::hash::Hasher;
 
+use super::deadlines::Deadlines;
 use super::isn::key_from_seed;
 use super::tcb::{Notify, Tcb};
 use crate::slab::{Key, Slab};
@@ -57,8 +57,6 @@ pub struct Conn {
     pub listener: Option<ListenerHandle>,
     /// Already in the ready queue.
     pub ready: bool,
-    /// Deadline of this connection's live heap entry.
-    pub timer: Option<Instant>,
     /// Readable/writable events queued and not yet polled (coalescing).
     pub queued: Notify,
 }
@@ -78,7 +76,7 @@ pub struct ConnTable {
     pub by_tuple: HashMap<FourTuple, TcpHandle, SeededState>,
     pub listeners: Slab<Listener>,
     pub by_port: HashMap<u16, ListenerHandle, SeededState>,
-    timers: BinaryHeap<Reverse<(Instant, Key)>>,
+    timers: Deadlines,
     ready: VecDeque<TcpHandle>,
     /// The last successful lookup: bulk traffic hits the same connection frame after frame.
     last: Cell<Option<(FourTuple, TcpHandle)>>,
@@ -98,7 +96,7 @@ impl ConnTable {
             by_tuple: HashMap::with_hasher(state.clone()),
             listeners: Slab::default(),
             by_port: HashMap::with_hasher(state),
-            timers: BinaryHeap::new(),
+            timers: Deadlines::default(),
             ready: VecDeque::new(),
             last: Cell::new(None),
             port_hint: (key[0] as u32) % u32::from(EPHEMERAL_LAST - EPHEMERAL_FIRST + 1),
@@ -130,17 +128,18 @@ impl ConnTable {
             tcb,
             listener,
             ready: false,
-            timer: None,
             queued: Notify::default(),
         }));
         self.by_tuple.insert(tuple, h);
         h
     }
 
-    /// Takes the connection out of the 4-tuple map (it reached CLOSED); the slot stays while the
-    /// application holds the handle.
+    /// Takes a connection that reached CLOSED out of the 4-tuple map and the timer queue; the
+    /// slot stays while the application holds the handle.
     pub fn unlink(&mut self, h: TcpHandle) {
         if let Some(conn) = self.conns.get(h.0) {
+            // Only for a live handle: a stale one's slot may hold another connection's entry.
+            self.timers.set(h.0, None);
             let tuple = (conn.tcb.local(), conn.tcb.remote());
             if self.by_tuple.get(&tuple) == Some(&h) {
                 self.by_tuple.remove(&tuple);
@@ -185,46 +184,39 @@ impl ConnTable {
         }
     }
 
-    /// Makes sure the heap holds an entry no later than the connection's next deadline.
+    /// Puts the connection's next deadline in the timer queue, or takes it out when no timer
+    /// runs. A deadline that only moved later (the RTO restarted by an ACK, every segment of a
+    /// bulk transfer) keeps its earlier entry: that entry wakes the connection once, which
+    /// finds nothing due and re-queues it at the true deadline. So a segment costs no heap
+    /// work, and a connection never has more than one entry.
     pub fn schedule(&mut self, h: TcpHandle) {
-        let Some(conn) = self.conns.get_mut(h.0) else {
+        let Some(conn) = self.conns.get(h.0) else {
             return;
         };
-        let Some(t) = conn.tcb.poll_timeout() else {
-            return;
-        };
-        if conn.timer.is_none_or(|cur| t < cur) {
-            conn.timer = Some(t);
-            self.timers.push(Reverse((t, h.0)));
+        let want = conn.tcb.poll_timeout();
+        match (self.timers.get(h.0), want) {
+            (Some(queued), Some(t)) if queued <= t => {}
+            _ => self.timers.set(h.0, want),
         }
     }
 
-    /// Earliest live deadline (stale heap entries are discarded on the way).
-    pub fn next_deadline(&mut self) -> Option<Instant> {
-        while let Some(&Reverse((t, key))) = self.timers.peek() {
-            match self.conns.get(key) {
-                Some(conn) if conn.timer == Some(t) => return Some(t),
-                _ => {
-                    self.timers.pop();
-                }
-            }
-        }
-        None
+    /// Earliest deadline of any connection.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.timers.first().map(|(t, _)| t)
     }
 
-    /// Pops one connection whose timer is due at `now`.
+    /// Takes out one connection whose deadline is due at `now` (it is put back by `schedule`
+    /// once its timers have run).
     pub fn pop_due(&mut self, now: Instant) -> Option<TcpHandle> {
-        while let Some(t) = self.next_deadline() {
-            if t > now {
-                return None;
-            }
-            let Reverse((_, key)) = self.timers.pop()?;
-            if let Some(conn) = self.conns.get_mut(key) {
-                conn.timer = None;
-                return Some(TcpHandle(key));
-            }
-        }
-        None
+        let key = self.timers.pop_due(now)?;
+        // Freed connections leave the queue at once, so the key is live.
+        debug_assert!(self.conns.get(key).is_some());
+        Some(TcpHandle(key))
+    }
+
+    /// Connections with a deadline.
+    pub fn timer_count(&self) -> usize {
+        self.timers.len()
     }
 
     /// RFC 6056 §3.3.1-style selection: start from a seeded point, probe sequentially; a port is
