@@ -144,3 +144,40 @@ fn a_buffer_holding_unread_data_keeps_its_memory() {
     read_all(p.server(), now, s, &mut got);
     assert!(got == data);
 }
+
+#[test]
+fn reassembly_memory_exists_only_while_a_hole_is_open() {
+    // Issue 8: a connection that never sees a hole pays nothing for out-of-order bookkeeping,
+    // and one that did gets the memory back once the holes close.
+    let lossy = LinkConfig::symmetric(Impairments {
+        delay: ONE_WAY,
+        bandwidth_bps: Some(RATE_BPS),
+        queue_limit: Some(QUEUE_FRAMES),
+        loss: 0.02,
+        ..Impairments::default()
+    });
+    let mut p = Pair::new(11, lossy, TcpConfig::default(), false);
+    let (c, s) = establish(&mut p);
+    let (_, fresh) = buffers(&mut p, c, s);
+    assert_eq!(fresh.reassembly_allocated, 0, "{fresh:?}");
+    let now = p.net.now();
+    let mut held_some = false;
+    let data: Vec<u8> = (0..4 << 20).map(byte).collect();
+    let (mut sent, mut got) = (0, Vec::new());
+    let deadline = now + Duration::from_secs(60);
+    while got.len() < data.len() {
+        assert!(p.net.now() < deadline, "stuck at {} bytes", got.len());
+        let now = p.net.now();
+        if let Ok(n) = p.client().tcp_send(now, c, &data[sent..]) {
+            sent += n;
+        }
+        p.net.step();
+        let now = p.net.now();
+        read_all(p.server(), now, s, &mut got);
+        held_some |= buffers(&mut p, c, s).1.reassembly_allocated > 0;
+    }
+    assert!(got == data);
+    assert!(held_some, "2% loss opened no hole: the test shows nothing");
+    let (_, after) = buffers(&mut p, c, s);
+    assert_eq!(after.reassembly_allocated, 0, "{after:?}");
+}

@@ -1,6 +1,9 @@
 //! Out-of-order reassembly bookkeeping (RFC 9293 §3.10.7.4 seventh step, SHLD-31): which byte
 //! ranges past RCV.NXT have arrived. Offsets are 64-bit stream offsets, so they never wrap.
 
+/// Memory: nothing until the first out-of-order segment arrives, and nothing again once the
+/// last hole closes (issue 8: most connections never see one, and an idle connection should
+/// cost only what it needs).
 #[derive(Debug)]
 pub struct Assembler {
     /// Sorted, disjoint, non-adjacent `[start, end)` ranges.
@@ -15,7 +18,7 @@ pub struct TooManyHoles;
 impl Assembler {
     pub fn new(max_ranges: usize) -> Self {
         Assembler {
-            ranges: Vec::with_capacity(max_ranges + 1),
+            ranges: Vec::new(),
             max_ranges,
         }
     }
@@ -37,6 +40,10 @@ impl Assembler {
             if self.ranges.len() >= self.max_ranges {
                 return Err(TooManyHoles);
             }
+            if self.ranges.capacity() == 0 {
+                // Once, for the whole episode: no reallocation while holes come and go.
+                self.ranges.reserve_exact(self.max_ranges);
+            }
             self.ranges.insert(first, (start, end));
         } else {
             let merged = (
@@ -54,6 +61,9 @@ impl Assembler {
         match self.ranges.first() {
             Some(&(s, e)) if s <= at => {
                 self.ranges.remove(0);
+                if self.ranges.is_empty() {
+                    self.ranges = Vec::new();
+                }
                 Some(e.max(at))
             }
             _ => None,
@@ -66,6 +76,11 @@ impl Assembler {
         self.ranges
             .get(i)
             .is_some_and(|&(s, e)| s <= start && end <= e)
+    }
+
+    /// Bytes of memory held for the bookkeeping.
+    pub fn allocated(&self) -> usize {
+        self.ranges.capacity() * core::mem::size_of::<(u64, u64)>()
     }
 
     /// Ranges held, lowest first (for SACK blocks and tests).
@@ -102,5 +117,23 @@ mod tests {
         // Merging into an existing range is still fine.
         a.add(11, 15).unwrap();
         assert_eq!(a.ranges(), &[(10, 15), (20, 21)]);
+    }
+
+    #[test]
+    fn holds_memory_only_while_there_is_a_hole() {
+        let mut a = Assembler::new(32);
+        assert_eq!(
+            a.allocated(),
+            0,
+            "nothing before anything arrives out of order"
+        );
+        a.add(100, 200).unwrap();
+        assert_eq!(a.allocated(), 32 * 16);
+        a.add(300, 400).unwrap();
+        assert_eq!(a.allocated(), 32 * 16, "one allocation per episode");
+        assert_eq!(a.pop_contiguous(100), Some(200));
+        assert!(a.allocated() > 0, "a hole is still open");
+        assert_eq!(a.pop_contiguous(300), Some(400));
+        assert_eq!(a.allocated(), 0, "released when the last hole closes");
     }
 }

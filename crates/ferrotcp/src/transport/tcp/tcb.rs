@@ -82,6 +82,8 @@ pub struct BufferUse {
     pub send_allocated: usize,
     pub recv_limit: usize,
     pub recv_allocated: usize,
+    /// Out-of-order bookkeeping: nothing unless a hole is open.
+    pub reassembly_allocated: usize,
 }
 
 /// Teaching-only state (see `ablation.rs`).
@@ -265,6 +267,7 @@ impl Tcb {
         if let Some(rcv) = self.state.receiver() {
             s.buffers.recv_limit = rcv.buf.capacity();
             s.buffers.recv_allocated = rcv.buf.allocated();
+            s.buffers.reassembly_allocated = rcv.assembler.allocated();
         }
         s
     }
