@@ -163,6 +163,36 @@ impl Stack {
         result
     }
 
+    /// SEND without a staging buffer: `fill` writes straight into the connection's send
+    /// buffer (the free room up to its wrap point; call again for more) and returns how many
+    /// bytes it wrote. Errors as [`Stack::tcp_send`]; `WouldBlock` if there is no room or
+    /// `fill` wrote nothing.
+    pub fn tcp_send_with(
+        &mut self,
+        now: Instant,
+        h: TcpHandle,
+        fill: impl FnOnce(&mut [u8]) -> usize,
+    ) -> Result<usize, TcpError> {
+        let n = self.conn_mut(h)?.send_with(fill)?;
+        self.after_tcb(now, h);
+        Ok(n)
+    }
+
+    /// RECEIVE without a copy: `consume` borrows the unread bytes (up to the receive buffer's
+    /// wrap point; call again for more) and returns how many it used, which are removed and
+    /// reopen the window. `Ok(0)` at end of stream; `WouldBlock` when nothing is there yet or
+    /// `consume` took none of it.
+    pub fn tcp_recv_with(
+        &mut self,
+        now: Instant,
+        h: TcpHandle,
+        consume: impl FnOnce(&[u8]) -> usize,
+    ) -> Result<usize, TcpError> {
+        let result = self.conn_mut(h)?.recv_with(now, consume);
+        self.after_tcb(now, h);
+        result
+    }
+
     /// SEND with the urgent flag (RFC 9293 §3.8.5): the end of `data` becomes the urgent pointer.
     pub fn tcp_send_urgent(
         &mut self,

@@ -137,6 +137,31 @@ impl Ring {
         n
     }
 
+    /// The stored bytes from the head up to the wrap point: what a borrowed read can see
+    /// without a copy (the rest follows once these are consumed).
+    pub fn readable(&self) -> &[u8] {
+        let end = (self.head + self.len).min(self.storage.len());
+        &self.storage[self.head.min(end)..end]
+    }
+
+    /// The free room right after the stored bytes, up to the wrap point (growing the storage
+    /// first if it is full and the limit allows): where a borrowed write puts its bytes before
+    /// `commit`. Send side only: a receive ring keeps out-of-order bytes there.
+    pub fn writable(&mut self) -> &mut [u8] {
+        if self.free() == 0 {
+            return &mut [];
+        }
+        self.reserve(self.len + 1);
+        let cap = self.storage.len();
+        let tail = self.head + self.len;
+        if tail < cap {
+            &mut self.storage[tail..]
+        } else {
+            let tail = tail - cap;
+            &mut self.storage[tail..self.head]
+        }
+    }
+
     /// Drops `n` bytes from the head.
     pub fn consume(&mut self, n: usize) {
         let n = n.min(self.len);
@@ -230,5 +255,37 @@ mod tests {
         let mut all = [0u8; 4];
         assert_eq!(r.dequeue(&mut all), 4);
         assert_eq!(&all, b"xyzz");
+    }
+
+    #[test]
+    fn borrowed_reads_and_writes_see_the_same_bytes_as_copies() {
+        let mut r = Ring::new(10_000);
+        assert!(r.readable().is_empty());
+        let room = r.writable();
+        assert_eq!(room.len(), INITIAL, "grown to the first allocation");
+        room[..5].copy_from_slice(b"hello");
+        r.commit(5);
+        assert_eq!(r.readable(), b"hello");
+        r.consume(2);
+        assert_eq!(r.readable(), b"llo");
+        // Fill to the wrap point, then the room continues at the start, before the head.
+        let n = r.writable().len();
+        assert_eq!(n, INITIAL - 5);
+        r.writable().fill(7);
+        r.commit(n);
+        assert_eq!(r.writable().len(), 2, "the two bytes freed at the head");
+        r.writable().copy_from_slice(b"ab");
+        r.commit(2);
+        assert_eq!(r.len(), INITIAL);
+        assert_eq!(r.readable().len(), INITIAL - 2, "up to the wrap point");
+        let mut all = vec![0u8; INITIAL];
+        assert_eq!(r.read_at(0, &mut all), INITIAL);
+        assert_eq!(&all[..3], b"llo");
+        assert_eq!(&all[INITIAL - 2..], b"ab");
+        // Full storage below the limit grows (keeping the bytes in order) before lending room.
+        assert!(!r.writable().is_empty());
+        let mut again = vec![0u8; INITIAL];
+        assert_eq!(r.read_at(0, &mut again), INITIAL);
+        assert_eq!(again, all);
     }
 }

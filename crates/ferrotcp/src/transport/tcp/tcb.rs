@@ -366,23 +366,47 @@ impl Tcb {
 
     /// SEND (§3.10.2). Returns how many bytes were queued.
     pub fn send(&mut self, data: &[u8]) -> Result<usize, TcpError> {
-        if let State::Closed { reason, .. } = self.state {
-            return Err(TcpError::Closed(reason));
-        }
-        let can_send = self.state.can_send();
-        let snd = match self.state.sender_mut() {
-            Some(snd) if can_send && !snd.fin_queued => snd,
-            _ => return Err(TcpError::Closing),
-        };
+        let snd = self.sending_half()?;
         if data.is_empty() {
             return Ok(0);
         }
+        // Both sides of the wrap point in one call (a borrowed write sees only the first).
         let n = snd.buf.enqueue(data);
         if n == 0 {
             self.shared.want_writable = true;
             return Err(TcpError::WouldBlock);
         }
         Ok(n)
+    }
+
+    /// SEND without a staging copy: `fill` writes into the free room of the send buffer (up to
+    /// its wrap point) and returns how many bytes it wrote; those are queued.
+    pub fn send_with(&mut self, fill: impl FnOnce(&mut [u8]) -> usize) -> Result<usize, TcpError> {
+        let snd = self.sending_half()?;
+        let room = snd.buf.writable();
+        let n = if room.is_empty() {
+            0
+        } else {
+            fill(&mut *room).min(room.len())
+        };
+        snd.buf.commit(n);
+        if n == 0 {
+            self.shared.want_writable = true;
+            return Err(TcpError::WouldBlock);
+        }
+        Ok(n)
+    }
+
+    /// The sending half, if the application may still queue data.
+    fn sending_half(&mut self) -> Result<&mut Sender, TcpError> {
+        if let State::Closed { reason, .. } = self.state {
+            return Err(TcpError::Closed(reason));
+        }
+        let can_send = self.state.can_send();
+        match self.state.sender_mut() {
+            Some(snd) if can_send && !snd.fin_queued => Ok(snd),
+            _ => Err(TcpError::Closing),
+        }
     }
 
     /// Bytes the application can still queue.
@@ -400,19 +424,51 @@ impl Tcb {
         if buf.is_empty() {
             return Ok(0);
         }
-        let window_may_open = self.state.is_synchronized() && !self.state.peer_finished();
-        if let Some(rcv) = self.state.receiver_mut() {
-            let n = rcv.buf.dequeue(buf);
-            if n > 0 {
-                rcv.app_read(n, now);
-                if window_may_open {
-                    rcv.after_app_read(&mut self.shared);
-                }
-                if rcv.buf.is_empty() {
-                    self.reclaim_later(now);
-                }
-                return Ok(n);
+        let n = self
+            .state
+            .receiver_mut()
+            .map_or(0, |rcv| rcv.buf.dequeue(buf));
+        self.after_read(now, n)
+    }
+
+    /// RECEIVE without a copy: `consume` sees the unread bytes (up to the ring's wrap point)
+    /// and returns how many it took; those are removed. `Ok(0)` as for [`Tcb::recv`].
+    pub fn recv_with(
+        &mut self,
+        now: Instant,
+        consume: impl FnOnce(&[u8]) -> usize,
+    ) -> Result<usize, TcpError> {
+        let n = match self.state.receiver_mut() {
+            Some(rcv) if !rcv.buf.is_empty() => {
+                let bytes = rcv.buf.readable();
+                let n = consume(bytes).min(bytes.len());
+                rcv.buf.consume(n);
+                n
             }
+            _ => 0,
+        };
+        if n == 0 && self.recv_queue() > 0 {
+            // The caller took nothing from data that is there: not the end of the stream.
+            return Err(TcpError::WouldBlock);
+        }
+        self.after_read(now, n)
+    }
+
+    /// After the application took `n` bytes: window update, idle bookkeeping; with nothing
+    /// taken, the answer for an empty buffer (end of stream, an error, or wait).
+    fn after_read(&mut self, now: Instant, n: usize) -> Result<usize, TcpError> {
+        let window_may_open = self.state.is_synchronized() && !self.state.peer_finished();
+        if n > 0
+            && let Some(rcv) = self.state.receiver_mut()
+        {
+            rcv.app_read(n, now);
+            if window_may_open {
+                rcv.after_app_read(&mut self.shared);
+            }
+            if rcv.buf.is_empty() {
+                self.reclaim_later(now);
+            }
+            return Ok(n);
         }
         match self.state {
             State::Closed {
