@@ -1,6 +1,8 @@
 //! How a ferrotcp host is configured for the benchmarks, from the [`StackSettings`] both
 //! stacks share.
 
+use std::collections::VecDeque;
+
 use ferrotcp::wire::MacAddr;
 use ferrotcp::{Duration, StackConfig, TcpConfig};
 
@@ -32,6 +34,35 @@ pub fn stack_config(
     }
     .with_fixed_buffers(s.buffer);
     cfg
+}
+
+/// One host's turn on the in-memory link: timers, frames in (buffers go back to the sender's
+/// pool), events (every one must be drained, or they pile up), frames out. Returns the frames
+/// sent.
+pub fn host_turn(
+    now: ferrotcp::Instant,
+    host: &mut ferrotcp::Stack,
+    peer: &mut ferrotcp::Stack,
+    inbox: &mut VecDeque<Vec<u8>>,
+    outbox: &mut VecDeque<Vec<u8>>,
+    mut on_event: impl FnMut(ferrotcp::Event),
+) -> usize {
+    if host.poll_timeout().is_some_and(|d| d <= now) {
+        host.handle_timeout(now);
+    }
+    while let Some(frame) = inbox.pop_front() {
+        host.receive(now, &frame);
+        peer.recycle(frame);
+    }
+    while let Some(ev) = host.poll_event() {
+        on_event(ev);
+    }
+    let mut sent = 0;
+    while let Some(frame) = host.poll_transmit(now) {
+        outbox.push_back(frame);
+        sent += 1;
+    }
+    sent
 }
 
 /// The application's calls on a connection, in the bench's terms.

@@ -6,7 +6,7 @@ use ferrotcp::trace::TcpState;
 use ferrotcp::{Instant, ListenerHandle, Stack, TcpError, TcpHandle};
 
 use crate::ferro_host::app::{self, err};
-use crate::ferro_host::stack_config;
+use crate::ferro_host::{host_turn, stack_config};
 use crate::harness::{BenchResult, Harness, Recv, Side, StackSettings};
 use crate::link::{CLIENT_IP, CLIENT_MAC, Link, SERVER_IP, SERVER_MAC};
 
@@ -39,31 +39,6 @@ impl FerroPair {
             Side::Server => &self.server,
         }
     }
-}
-
-/// One host's turn: timers, frames in (buffers go back to the sender's pool), events, frames out.
-fn host_turn(
-    now: Instant,
-    host: &mut Stack,
-    peer: &mut Stack,
-    inbox: &mut std::collections::VecDeque<Vec<u8>>,
-    outbox: &mut std::collections::VecDeque<Vec<u8>>,
-) -> usize {
-    if host.poll_timeout().is_some_and(|d| d <= now) {
-        host.handle_timeout(now);
-    }
-    while let Some(frame) = inbox.pop_front() {
-        host.receive(now, &frame);
-        peer.recycle(frame);
-    }
-    // A polling application: events are drained (they must be, or they pile up) and ignored.
-    while host.poll_event().is_some() {}
-    let mut sent = 0;
-    while let Some(frame) = host.poll_transmit(now) {
-        outbox.push_back(frame);
-        sent += 1;
-    }
-    sent
 }
 
 impl Harness for FerroPair {
@@ -150,6 +125,7 @@ impl Harness for FerroPair {
             &mut self.server,
             &mut self.link.server_to_client,
             &mut self.link.client_to_server,
+            |_| {},
         );
         let b = host_turn(
             now,
@@ -157,6 +133,7 @@ impl Harness for FerroPair {
             &mut self.client,
             &mut self.link.client_to_server,
             &mut self.link.server_to_client,
+            |_| {},
         );
         self.link.frames += (a + b) as u64;
         a + b

@@ -6,6 +6,7 @@
 
 pub mod ferro_host;
 pub mod harness;
+pub mod heap_meter;
 pub mod link;
 pub mod pattern;
 pub mod realnet;
