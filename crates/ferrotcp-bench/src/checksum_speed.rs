@@ -54,12 +54,7 @@ pub fn run(runs: u32) -> Vec<Figure> {
             if let Some(pm) = median(&p) {
                 println!("# {name}: ferrotcp's portable code (no vector kernel) {pm:.1} GB/s");
             }
-            Figure {
-                name,
-                unit: "GB/s",
-                ferrotcp: median(&f),
-                smoltcp: median(&s),
-            }
+            Figure::new(name, "GB/s", median(&f), median(&s))
         })
         .collect()
 }

@@ -8,12 +8,18 @@
 mod checksum_speed;
 mod ferro_side;
 mod report;
+mod scale;
 mod smol_side;
 mod workloads;
 
 // Shared with the other bench programs (src/lib.rs); imported here so that `crate::harness`
 // etc. name them in this program's modules.
+use ferrotcp_bench::heap_meter::HeapMeter;
 use ferrotcp_bench::{ferro_host, harness, link, pattern, smol_host, spread};
+
+/// Live heap bytes, for the `mem_*` figures.
+#[global_allocator]
+static HEAP: HeapMeter = HeapMeter::new();
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -32,6 +38,8 @@ enum Workload {
     Cycles,
     /// The checksum alone (`bulk_csum_*` figures).
     Checksum,
+    /// N idle connections: ping-pong cost and memory (`scale_*`, `mem_*` figures).
+    Scale,
 }
 
 /// Which stacks to run (one alone is for profiling; figures need both).
@@ -88,6 +96,18 @@ struct Args {
     /// Wall-clock limit per run, seconds (a run over it is reported as a failure).
     #[arg(long, default_value_t = 120)]
     max_wall_secs: u64,
+    /// scale: numbers of established idle connections, comma separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 10_000, 100_000, 1_000_000])]
+    scale_conns: Vec<usize>,
+    /// scale: the most connections smoltcp is run with (it walks every socket per frame).
+    #[arg(long, default_value_t = 10_000)]
+    scale_smoltcp_max: usize,
+    /// scale: ping-pongs per round; each figure is the median of `--runs` rounds.
+    #[arg(long, default_value_t = 20_000)]
+    scale_round_trips: u32,
+    /// scale: send and receive buffer per connection, both stacks, bytes.
+    #[arg(long, default_value_t = 4096)]
+    scale_buffer: usize,
     /// Run only one stack (for profiling).
     #[arg(long, value_enum, default_value_t = Stacks::Both)]
     only: Stacks,
@@ -99,8 +119,10 @@ fn main() -> ExitCode {
         eprintln!("--mtu: each IP MTU must be 576..=65535");
         return ExitCode::FAILURE;
     }
-    if args.buffer.contains(&0) || args.cycle_buffer == 0 {
-        eprintln!("--buffer and --cycle-buffer must be at least 1 byte");
+    if args.buffer.contains(&0) || args.cycle_buffer == 0 || args.scale_buffer < 64 {
+        eprintln!(
+            "--buffer and --cycle-buffer must be at least 1 byte, --scale-buffer at least 64"
+        );
         return ExitCode::FAILURE;
     }
     let common = |mtu: usize, buffer: usize| Common {
@@ -164,6 +186,24 @@ fn main() -> ExitCode {
             };
             let c = common(1500, args.cycle_buffer);
             figures.push(run_cycles(&c, &spec, runs, args.only, &pattern));
+        }
+    }
+    if matches!(args.workload, Workload::All | Workload::Scale) {
+        for &conns in &args.scale_conns {
+            let spec = scale::ScaleSpec {
+                conns,
+                round_trips: args.scale_round_trips,
+                rounds: runs,
+                msg: 64,
+            };
+            let c = common(1500, args.scale_buffer);
+            figures.extend(scale::figures(
+                &c.settings,
+                &spec,
+                args.scale_smoltcp_max,
+                args.only,
+                &|| HEAP.live_bytes(),
+            ));
         }
     }
     let mut ok = args.only == Stacks::Both;

@@ -14,6 +14,11 @@ pub struct Figure {
     pub unit: &'static str,
     pub ferrotcp: Option<f64>,
     pub smoltcp: Option<f64>,
+    /// For costs (bytes per connection): the ratio is then smoltcp / ferrotcp, so that a
+    /// ratio above 1 still means ferrotcp does better.
+    pub lower_is_better: bool,
+    /// Why smoltcp was not run for this figure (printed as `smoltcp=NA`, not a failure).
+    pub smoltcp_skipped: Option<&'static str>,
 }
 
 fn fmt(v: Option<f64>) -> String {
@@ -27,26 +32,48 @@ fn fmt(v: Option<f64>) -> String {
 impl Figure {
     pub fn line(&self) -> String {
         let ratio = match (self.ferrotcp, self.smoltcp) {
-            (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+            (Some(a), Some(b)) if self.lower_is_better && a > 0.0 => format!("{:.2}", b / a),
+            (Some(a), Some(b)) if !self.lower_is_better && b > 0.0 => format!("{:.2}", a / b),
             _ => "NA".into(),
+        };
+        let smoltcp = match self.smoltcp_skipped {
+            Some(_) => "NA".into(),
+            None => fmt(self.smoltcp),
         };
         format!(
             "figure {} ferrotcp={} smoltcp={} ratio={} unit={}",
             self.name,
             fmt(self.ferrotcp),
-            fmt(self.smoltcp),
+            smoltcp,
             ratio,
             self.unit
         )
     }
 
+    /// A higher-is-better figure with both stacks run.
+    pub fn new(
+        name: String,
+        unit: &'static str,
+        ferrotcp: Option<f64>,
+        smoltcp: Option<f64>,
+    ) -> Figure {
+        Figure {
+            name,
+            unit,
+            ferrotcp,
+            smoltcp,
+            lower_is_better: false,
+            smoltcp_skipped: None,
+        }
+    }
+
     pub fn complete(&self) -> bool {
-        self.ferrotcp.is_some() && self.smoltcp.is_some()
+        self.ferrotcp.is_some() && (self.smoltcp.is_some() || self.smoltcp_skipped.is_some())
     }
 }
 
 /// The median of `runs` and the context line with the spread; `None` if there were none.
-fn summarize(figure: &str, stack: &str, runs: &[f64], unit: &str) -> Option<f64> {
+pub fn summarize(figure: &str, stack: &str, runs: &[f64], unit: &str) -> Option<f64> {
     let v = spread(runs)?;
     println!(
         "# {figure} {stack}: median {} {unit} (min {} - max {}, {} runs)",
@@ -166,12 +193,7 @@ pub fn run_bulk(c: &Common, spec: &BulkSpec, runs: u32, only: Stacks, pattern: &
             bulk_once::<SmolPair>(c, spec, pattern, &name, stack, run)
         }
     });
-    Figure {
-        name,
-        unit,
-        ferrotcp: f,
-        smoltcp: s,
-    }
+    Figure::new(name, unit, f, s)
 }
 
 /// One `cycles` figure: its name and parameters.
@@ -239,10 +261,5 @@ pub fn run_cycles(
             cycles_once::<SmolPair>(c, spec, pattern, name, run)
         }
     });
-    Figure {
-        name: spec.name.to_string(),
-        unit,
-        ferrotcp: f,
-        smoltcp: s,
-    }
+    Figure::new(spec.name.to_string(), unit, f, s)
 }
