@@ -87,6 +87,9 @@ struct Args {
     /// cycles: send and receive buffer per connection, both stacks, bytes (IP MTU 1500).
     #[arg(long, default_value_t = 256 << 10)]
     cycle_buffer: usize,
+    /// cycles: buffer per connection, both stacks, for the `_reuse` variants, bytes.
+    #[arg(long, default_value_t = 4096)]
+    reuse_buffer: usize,
     /// Virtual time per driver iteration, µs.
     #[arg(long, default_value_t = 10)]
     step_us: u64,
@@ -119,9 +122,13 @@ fn main() -> ExitCode {
         eprintln!("--mtu: each IP MTU must be 576..=65535");
         return ExitCode::FAILURE;
     }
-    if args.buffer.contains(&0) || args.cycle_buffer == 0 || args.scale_buffer < 64 {
+    if args.buffer.contains(&0)
+        || args.cycle_buffer == 0
+        || args.reuse_buffer < args.msg.max(1)
+        || args.scale_buffer < 64
+    {
         eprintln!(
-            "--buffer and --cycle-buffer must be at least 1 byte, --scale-buffer at least 64"
+            "--buffer and --cycle-buffer must be at least 1 byte, --reuse-buffer at least --msg, --scale-buffer at least 64"
         );
         return ExitCode::FAILURE;
     }
@@ -173,18 +180,41 @@ fn main() -> ExitCode {
         figures.extend(checksum_speed::run(runs));
     }
     if matches!(args.workload, Workload::All | Workload::Cycles) {
-        let mut variants = vec![("conn_cycles", args.cycle_gap_us)];
+        // (name, gap, buffer, smoltcp reuses sockets). The `_reuse` variants are smoltcp as
+        // its embedded users run it: sockets kept and reconnected, buffers the size ferrotcp
+        // actually allocates for a 1 KiB echo (its rings start at 4 KiB).
+        let mut variants = vec![
+            ("conn_cycles", args.cycle_gap_us, args.cycle_buffer, false),
+            (
+                "conn_cycles_reuse",
+                args.cycle_gap_us,
+                args.reuse_buffer,
+                true,
+            ),
+        ];
         if args.sparse_gap_us > 0 {
-            variants.push(("conn_cycles_sparse", args.sparse_gap_us));
+            variants.push((
+                "conn_cycles_sparse",
+                args.sparse_gap_us,
+                args.cycle_buffer,
+                false,
+            ));
+            variants.push((
+                "conn_cycles_sparse_reuse",
+                args.sparse_gap_us,
+                args.reuse_buffer,
+                true,
+            ));
         }
-        for (name, gap_us) in variants {
+        for (name, gap_us, buffer, reuse) in variants {
             let spec = CyclesSpec {
                 name,
                 count: args.cycles,
                 msg: args.msg,
                 gap_us,
+                smoltcp_reuses_sockets: reuse,
             };
-            let c = common(1500, args.cycle_buffer);
+            let c = common(1500, buffer);
             figures.push(run_cycles(&c, &spec, runs, args.only, &pattern));
         }
     }

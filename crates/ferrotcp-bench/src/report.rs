@@ -202,6 +202,8 @@ pub struct CyclesSpec {
     pub count: u64,
     pub msg: usize,
     pub gap_us: u64,
+    /// smoltcp keeps its closed client sockets and connects them again.
+    pub smoltcp_reuses_sockets: bool,
 }
 
 fn cycles_once<H: Harness>(
@@ -246,17 +248,26 @@ pub fn run_cycles(
 ) -> Figure {
     println!(
         "# {}: {} x (connect, {} B echo, client closes first, server closes), sequential ports \
-         from 49152, {} µs virtual gap between cycles (about {} TIME-WAITs held)",
+         from 49152, {} µs virtual gap between cycles (about {} TIME-WAITs held), {} B \
+         buffers; smoltcp {}",
         spec.name,
         spec.count,
         spec.msg,
         spec.gap_us,
-        (c.settings.time_wait_us / spec.gap_us.max(1)).min(spec.count)
+        (c.settings.time_wait_us / spec.gap_us.max(1)).min(spec.count),
+        c.settings.buffer,
+        if spec.smoltcp_reuses_sockets {
+            "reuses its closed client sockets (buffers kept)"
+        } else {
+            "makes a new socket (two fresh buffers) per connection"
+        }
     );
     let unit = "cycles/s";
     let (f, s) = alternate(spec.name, unit, runs, only, |name, run, ferro| {
         if ferro {
             cycles_once::<FerroPair>(c, spec, pattern, name, run)
+        } else if spec.smoltcp_reuses_sockets {
+            cycles_once::<SmolPair<true>>(c, spec, pattern, name, run)
         } else {
             cycles_once::<SmolPair>(c, spec, pattern, name, run)
         }

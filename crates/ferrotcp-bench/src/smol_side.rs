@@ -15,7 +15,10 @@ use crate::harness::{BenchResult, Harness, Recv, Side, StackSettings};
 use crate::link::{CLIENT_IP, CLIENT_MAC, SERVER_IP, SERVER_MAC};
 use crate::smol_host::{Host, Pool, SMOLTCP_TIME_WAIT_US, app, congestion_control, new_socket};
 
-pub struct SmolPair {
+/// `REUSE`: client sockets whose TIME-WAIT ended are kept, buffers and all, and connected
+/// again, instead of being removed and made anew (which allocates and zeroes both buffers):
+/// the `conn_cycles_*_reuse` figures, smoltcp used as its embedded users use it.
+pub struct SmolPair<const REUSE: bool = false> {
     client: Host,
     server: Host,
     settings: StackSettings,
@@ -27,6 +30,8 @@ pub struct SmolPair {
     /// Client sockets let go of, still in FIN-WAIT/TIME-WAIT; removed once CLOSED (oldest first).
     lingering: VecDeque<(SocketHandle, u16)>,
     ports_in_use: Vec<bool>,
+    /// Closed client sockets ready to connect again (`REUSE` only).
+    spare: Vec<SocketHandle>,
     frames: u64,
 }
 
@@ -34,7 +39,7 @@ fn t(now: u64) -> Instant {
     Instant::from_micros(now as i64)
 }
 
-impl SmolPair {
+impl<const REUSE: bool> SmolPair<REUSE> {
     fn host(&self, side: Side) -> &Host {
         match side {
             Side::Client => &self.client,
@@ -63,14 +68,18 @@ impl SmolPair {
             if self.client.sockets.get::<tcp::Socket>(h).state() != State::Closed {
                 break;
             }
-            self.client.sockets.remove(h);
+            if REUSE {
+                self.spare.push(h);
+            } else {
+                self.client.sockets.remove(h);
+            }
             self.ports_in_use[usize::from(port)] = false;
             self.lingering.pop_front();
         }
     }
 }
 
-impl Harness for SmolPair {
+impl<const REUSE: bool> Harness for SmolPair<REUSE> {
     type Conn = SocketHandle;
 
     fn new(settings: &StackSettings) -> BenchResult<Self> {
@@ -95,6 +104,7 @@ impl Harness for SmolPair {
             handed_out: false,
             lingering: VecDeque::new(),
             ports_in_use: vec![false; 65536],
+            spare: Vec::new(),
             frames: 0,
         })
     }
@@ -118,13 +128,20 @@ impl Harness for SmolPair {
         if self.ports_in_use[usize::from(local_port)] {
             return Ok(None);
         }
+        let remote = (IpAddress::Ipv4(SERVER_IP), remote_port);
+        if let Some(h) = self.spare.pop() {
+            let cx = self.client.iface.context();
+            self.client
+                .sockets
+                .get_mut::<tcp::Socket>(h)
+                .connect(cx, remote, local_port)
+                .map_err(|e| format!("smoltcp connect (reused socket): {e:?}"))?;
+            self.ports_in_use[usize::from(local_port)] = true;
+            return Ok(Some(h));
+        }
         let mut sock = new_socket(&self.settings, congestion_control(self.settings.congestion));
-        sock.connect(
-            self.client.iface.context(),
-            (IpAddress::Ipv4(SERVER_IP), remote_port),
-            local_port,
-        )
-        .map_err(|e| format!("smoltcp connect: {e:?}"))?;
+        sock.connect(self.client.iface.context(), remote, local_port)
+            .map_err(|e| format!("smoltcp connect: {e:?}"))?;
         self.ports_in_use[usize::from(local_port)] = true;
         Ok(Some(self.client.sockets.add(sock)))
     }
