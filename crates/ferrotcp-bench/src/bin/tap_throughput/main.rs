@@ -1,7 +1,9 @@
 //! Throughput between a user-space TCP on a TAP device and the Linux kernel's TCP, both
 //! directions, for ferrotcp and for smoltcp 0.14 under the same settings. Needs root and
 //! /dev/net/tun. Each stack (and each run) gets its own TAP device and its own network namespace,
-//! which this program makes and deletes (the stack is 192.0.2.2, Linux 192.0.2.1).
+//! which this program makes and deletes (the stack is 192.0.2.2, Linux 192.0.2.1). Each run
+//! also times Linux → Linux over a veth pair (two more namespaces of its own) as the
+//! reference: what the kernel itself does on this machine, in the same run.
 //!
 //! `cargo run --release -p ferrotcp-bench --bin tap_throughput -- [--mib N] [--runs N] [--cc C]`
 //!
@@ -12,6 +14,7 @@
 
 mod ferro;
 mod smol;
+mod veth;
 
 use std::cell::RefCell;
 use std::net::Ipv4Addr;
@@ -114,10 +117,7 @@ impl Net {
 
     /// Linux sends `bytes` to the stack's port [`PORT_IN`].
     pub fn linux_sender(&self, bytes: usize) -> Result<Proc, String> {
-        Proc::shell(
-            self.ns.name(),
-            &format!("head -c {bytes} /dev/zero | nc -N -w 30 192.0.2.2 {PORT_IN}"),
-        )
+        linux_sender(&self.ns, bytes)
     }
 
     /// Linux listens on [`PORT_OUT`] and discards what it reads.
@@ -127,6 +127,22 @@ impl Net {
             &format!("nc -l -s 192.0.2.1 -p {PORT_OUT} -w 30 > /dev/null"),
         )
     }
+}
+
+/// Linux's sender: writes `bytes` zeros to 192.0.2.2:[`PORT_IN`] in 1 MiB `sendall` calls,
+/// half-closes and waits for the peer to close. (`head | nc` was the bottleneck: about 4
+/// Gbit/s through its pipe and small reads, where a veth carries 14.)
+pub fn linux_sender(ns: &Netns, bytes: usize) -> Result<Proc, String> {
+    let script = format!(
+        "import socket\n\
+         s = socket.create_connection(('192.0.2.2', {PORT_IN}), timeout=30)\n\
+         b = memoryview(bytes(1 << 20))\n\
+         n = {bytes}\n\
+         while n > 0:\n    k = min(n, len(b))\n    s.sendall(b[:k])\n    n -= k\n\
+         s.shutdown(socket.SHUT_WR)\n\
+         s.recv(1)\n"
+    );
+    Proc::exec_captured(ns.name(), "python3", &["-c", &script])
 }
 
 fn gbit(bytes: usize, d: Duration) -> f64 {
@@ -145,6 +161,10 @@ fn fmt(v: Option<f64>) -> String {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Err(e) = realnet::check_privileges(&["ip", "nstat", "python3"], true) {
+        eprintln!("tap_throughput: {e}");
+        return ExitCode::FAILURE;
+    }
     let (mib, runs, cc) = (args.mib, args.runs, args.cc);
     let bytes = mib << 20;
     println!(
@@ -155,15 +175,31 @@ fn main() -> ExitCode {
         "# both stacks: {CHUNK} B send/recv buffers, {CHUNK} B application reads/writes, Nagle on, {cc:?}, delayed ACK 40 ms, checksums computed and verified"
     );
     println!(
-        "# Linux -> stack: `head -c {bytes} /dev/zero | nc -N -w 30 192.0.2.2 {PORT_IN}`; stack -> Linux: `nc -l -s 192.0.2.1 -p {PORT_OUT} -w 30 > /dev/null` (done when Linux has closed)"
+        "# Linux -> stack: a Python sender, {bytes} zeros in 1 MiB sendall calls to 192.0.2.2:{PORT_IN}; stack -> Linux: `nc -l -s 192.0.2.1 -p {PORT_OUT} -w 30 > /dev/null` (done when Linux has closed)"
     );
     println!("# {runs} run(s) per stack, alternating ferrotcp, smoltcp; median reported");
     println!("# load average before: {}", realnet::loadavg());
 
     // results[stack][figure][run]
     let mut results = vec![vec![Vec::new(); 2]; 2];
+    let mut reference = Vec::new();
     let mut failed = false;
     for run in 1..=runs {
+        match veth::run(run, bytes) {
+            Ok(d) => {
+                let g = gbit(bytes, d);
+                println!(
+                    "# linux_to_linux_veth run {run}: {bytes} bytes in {:.3} s = {g:.2} Gbit/s",
+                    d.as_secs_f64()
+                );
+                reference.push(Some(g));
+            }
+            Err(e) => {
+                println!("# linux_to_linux_veth run {run}: {e}");
+                reference.push(None);
+                failed = true;
+            }
+        }
         for (si, stack) in ["ferrotcp", "smoltcp"].into_iter().enumerate() {
             let outcomes = match Net::create(stack.as_bytes()[0] as char, run) {
                 Ok(net) => {
@@ -207,7 +243,29 @@ fn main() -> ExitCode {
             }
         }
     }
+    let ok: Vec<f64> = reference.iter().flatten().copied().collect();
+    let linux = spread(&ok);
+    if let Some(v) = linux {
+        println!(
+            "# linux_to_linux_veth (reference): median {:.2} Gbit/s (min {:.2} - max {:.2}, {} runs)",
+            v.median, v.min, v.max, v.count
+        );
+    }
     println!("# load average after: {}", realnet::loadavg());
+    if let Some(linux) = linux {
+        for (fi, name) in FIGURES.iter().enumerate() {
+            let of = |si: usize| {
+                median(&results[si][fi])
+                    .map_or("FAIL".into(), |g| format!("{:.2}", g / linux.median))
+            };
+            println!(
+                "# {name} against Linux -> Linux over veth ({:.2} Gbit/s): ferrotcp {}x, smoltcp {}x",
+                linux.median,
+                of(0),
+                of(1)
+            );
+        }
+    }
     for (fi, name) in FIGURES.iter().enumerate() {
         let f = median(&results[0][fi]);
         let s = median(&results[1][fi]);
