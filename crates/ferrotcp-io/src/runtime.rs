@@ -121,6 +121,35 @@ impl Inner {
         }
     }
 
+    /// Files one stack event where the applications look for it and wakes who waits on it.
+    fn deliver(&mut self, ev: Event) {
+        let key = match ev {
+            Event::EchoReply {
+                from,
+                ident,
+                seq_no,
+                ..
+            } => {
+                if self.echo_replies.len() >= 1024 {
+                    self.echo_replies.pop_front();
+                }
+                self.echo_replies.push_back((from, ident, seq_no));
+                return;
+            }
+            Event::Incoming(l) => WaitKey::Listener(l),
+            Event::UdpReadable(u) => WaitKey::Udp(u),
+            Event::Connected(h)
+            | Event::Readable(h)
+            | Event::Writable(h)
+            | Event::PeerClosed(h)
+            | Event::Urgent(h)
+            | Event::Stalled(h)
+            | Event::IcmpError(h, _)
+            | Event::Closed(h, _) => WaitKey::Tcp(h),
+        };
+        self.wake(key);
+    }
+
     fn wake_all(&mut self) {
         for (_, list) in self.wakers.drain() {
             for w in list {
@@ -244,6 +273,8 @@ impl Runtime {
             medium: config.stack.medium,
             report: RuntimeReport::default(),
             buf: vec![0u8; 65536],
+            sent: Vec::with_capacity(TX_BATCH),
+            records: Vec::new(),
         };
         let thread = std::thread::Builder::new()
             .name("ferrotcp-runtime".into())
@@ -359,10 +390,17 @@ struct Worker {
     medium: ferrotcp::Medium,
     report: RuntimeReport,
     buf: Vec<u8>,
+    /// Frames taken from the stack and written (or being written) this round; they go back
+    /// to the stack's pool under the next lock, so steady traffic allocates no frames.
+    sent: Vec<Vec<u8>>,
+    /// Trace records waiting to be printed once the lock is released.
+    records: Vec<ferrotcp::trace::TraceRecord>,
 }
 
 /// Frames read per wake-up before timers and output get their turn.
 const RX_BATCH: usize = 256;
+/// Frames taken from the stack per lock before they are written.
+const TX_BATCH: usize = 64;
 
 impl Worker {
     fn run(mut self) -> RuntimeReport {
@@ -392,11 +430,13 @@ impl Worker {
                     for h in inner.stack.tcp_handles() {
                         let _ = inner.stack.tcp_abort(now, h);
                     }
-                    self.pump(&mut inner, now);
+                    drop(inner);
+                    self.pump(now);
                     // Everything is on disk before anyone can see the runtime as stopped.
                     if let Some(p) = self.pcap.as_mut() {
                         let _ = p.flush();
                     }
+                    let mut inner = shared.lock();
                     inner.stopped = true;
                     inner.wake_all();
                     drop(inner);
@@ -404,8 +444,8 @@ impl Worker {
                     return self.report;
                 }
             }
-            let changed = self.pump(&mut inner, now);
             drop(inner);
+            let changed = self.pump(now);
             // Blocked callers re-check only when something may have changed for them.
             if changed {
                 shared.changed.notify_all();
@@ -415,58 +455,84 @@ impl Worker {
 
     /// One round: frames in, timers, frames out, events to the applications. Returns whether
     /// the applications may have something new to look at.
-    fn pump(&mut self, inner: &mut Inner, now: Instant) -> bool {
+    ///
+    /// The stack's lock is never held across a system call, a pcap write or a log line: each
+    /// frame is read unlocked and handed to the stack under a short lock; outgoing frames are
+    /// collected under the lock (up to [`TX_BATCH`] at a time) and written unlocked. So an
+    /// application thread waits for the stack's work, never for the device.
+    fn pump(&mut self, now: Instant) -> bool {
         let wall = StdInstant::now();
-        let mut changed = false;
         for _ in 0..RX_BATCH {
-            match self.device.recv(&mut self.buf) {
-                Ok(n) => {
-                    self.report.frames_in += 1;
-                    let frame = &self.buf[..n];
-                    if self.trace
-                        && let Some(line) =
-                            live_trace::segment_line(now, self.medium, Direction::In, frame)
-                    {
-                        eprintln!("{line}");
-                    }
-                    if let Some(p) = self.pcap.as_mut() {
-                        let _ = p.write_packet(unix_now(), frame);
-                    }
-                    match self.rx_impair.as_mut() {
-                        Some(imp) => {
-                            if !imp.push(wall, frame.to_vec()) {
-                                self.report.impaired_dropped += 1;
-                            }
-                        }
-                        None => inner.stack.receive(now, frame),
-                    }
-                }
-                Err(_) => break,
-            }
-        }
-        if let Some(imp) = self.rx_impair.as_mut() {
-            while let Some(frame) = imp.pop_due(wall) {
-                inner.stack.receive(now, &frame);
-            }
-        }
-        if inner.stack.poll_timeout().is_some_and(|t| t <= now) {
-            inner.stack.handle_timeout(now);
-        }
-        while let Some(frame) = inner.stack.poll_transmit(now) {
+            let Ok(n) = self.device.recv(&mut self.buf) else {
+                break;
+            };
+            self.report.frames_in += 1;
+            let frame = &self.buf[..n];
             if self.trace
-                && let Some(line) =
-                    live_trace::segment_line(now, self.medium, Direction::Out, &frame)
+                && let Some(line) = live_trace::segment_line(now, self.medium, Direction::In, frame)
             {
                 eprintln!("{line}");
             }
-            if let Some(imp) = self.tx_impair.as_mut() {
-                if !imp.push(wall, frame.clone()) {
-                    self.report.impaired_dropped += 1;
-                }
-            } else {
-                self.send(&frame);
+            if let Some(p) = self.pcap.as_mut() {
+                let _ = p.write_packet(unix_now(), frame);
             }
-            inner.stack.recycle(frame);
+            match self.rx_impair.as_mut() {
+                Some(imp) => {
+                    if !imp.push(wall, frame.to_vec()) {
+                        self.report.impaired_dropped += 1;
+                    }
+                }
+                None => self.shared.lock().stack.receive(now, frame),
+            }
+        }
+        let mut changed = false;
+        let mut first = true;
+        loop {
+            let mut inner = self.shared.lock();
+            // Frames written last time go back to the stack's pool.
+            for frame in self.sent.drain(..) {
+                inner.stack.recycle(frame);
+            }
+            if first {
+                first = false;
+                if let Some(imp) = self.rx_impair.as_mut() {
+                    while let Some(frame) = imp.pop_due(wall) {
+                        inner.stack.receive(now, &frame);
+                    }
+                }
+                if inner.stack.poll_timeout().is_some_and(|t| t <= now) {
+                    inner.stack.handle_timeout(now);
+                }
+            }
+            while self.sent.len() < TX_BATCH {
+                match inner.stack.poll_transmit(now) {
+                    Some(frame) => self.sent.push(frame),
+                    None => break,
+                }
+            }
+            while let Some(ev) = inner.stack.poll_event() {
+                changed = true;
+                inner.deliver(ev);
+            }
+            while let Some(rec) = inner.stack.poll_trace() {
+                if self.trace {
+                    self.records.push(rec);
+                }
+            }
+            drop(inner);
+            for rec in self.records.drain(..) {
+                if let Some(line) = live_trace::state_line(rec.time, &rec.event) {
+                    eprintln!("{line}");
+                }
+            }
+            if self.sent.is_empty() {
+                break;
+            }
+            let batch = core::mem::take(&mut self.sent);
+            for frame in &batch {
+                self.transmit(now, wall, frame);
+            }
+            self.sent = batch;
         }
         if let Some(mut imp) = self.tx_impair.take() {
             while let Some(frame) = imp.pop_due(wall) {
@@ -474,42 +540,23 @@ impl Worker {
             }
             self.tx_impair = Some(imp);
         }
-        while let Some(ev) = inner.stack.poll_event() {
-            changed = true;
-            let key = match ev {
-                Event::EchoReply {
-                    from,
-                    ident,
-                    seq_no,
-                    ..
-                } => {
-                    if inner.echo_replies.len() >= 1024 {
-                        inner.echo_replies.pop_front();
-                    }
-                    inner.echo_replies.push_back((from, ident, seq_no));
-                    continue;
-                }
-                Event::Incoming(l) => WaitKey::Listener(l),
-                Event::UdpReadable(u) => WaitKey::Udp(u),
-                Event::Connected(h)
-                | Event::Readable(h)
-                | Event::Writable(h)
-                | Event::PeerClosed(h)
-                | Event::Urgent(h)
-                | Event::Stalled(h)
-                | Event::IcmpError(h, _)
-                | Event::Closed(h, _) => WaitKey::Tcp(h),
-            };
-            inner.wake(key);
-        }
-        while let Some(rec) = inner.stack.poll_trace() {
-            if self.trace
-                && let Some(line) = live_trace::state_line(rec.time, &rec.event)
-            {
-                eprintln!("{line}");
-            }
-        }
         changed
+    }
+
+    /// One outgoing frame: traced, then impaired or written.
+    fn transmit(&mut self, now: Instant, wall: StdInstant, frame: &[u8]) {
+        if self.trace
+            && let Some(line) = live_trace::segment_line(now, self.medium, Direction::Out, frame)
+        {
+            eprintln!("{line}");
+        }
+        if let Some(imp) = self.tx_impair.as_mut() {
+            if !imp.push(wall, frame.to_vec()) {
+                self.report.impaired_dropped += 1;
+            }
+        } else {
+            self.send(frame);
+        }
     }
 
     fn send(&mut self, frame: &[u8]) {
