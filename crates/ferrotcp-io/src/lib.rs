@@ -10,5 +10,6 @@ pub mod pcap;
 pub mod runtime;
 #[cfg(feature = "tokio")]
 pub mod tokio_net;
+mod vnet;
 
 pub use runtime::{Runtime, RuntimeConfig, RuntimeError, RuntimeReport};

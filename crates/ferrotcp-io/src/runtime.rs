@@ -196,6 +196,7 @@ impl Shared {
 pub struct Runtime {
     pub(crate) shared: Arc<Shared>,
     thread: Arc<Mutex<Option<JoinHandle<RuntimeReport>>>>,
+    receive_offload: bool,
 }
 
 /// Figures the runtime thread reports when it stops.
@@ -205,6 +206,11 @@ pub struct RuntimeReport {
     pub frames_out: u64,
     pub device_send_dropped: u64,
     pub impaired_dropped: u64,
+    /// Frames longer than the MTU allows: TCP segments the kernel coalesced for us (receive
+    /// offload), each one read where there would have been several.
+    pub coalesced_frames_in: u64,
+    /// Frames refused by the device layer (a malformed virtio-net header).
+    pub bad_frames_in: u64,
 }
 
 /// How long a graceful shutdown may take before the rest is reset.
@@ -213,7 +219,22 @@ const GRACE: StdDuration = StdDuration::from_secs(5);
 impl Runtime {
     /// Opens the device and starts the runtime thread.
     pub fn start(mut config: RuntimeConfig) -> Result<Runtime, RuntimeError> {
-        let device = Device::open(&config.device, config.kind)?;
+        // Offloads hand over one frame for many segments; a user-space impairment models a
+        // wire, one frame per segment, so it keeps them off.
+        let device = if config.impair.is_none() {
+            let dev = Device::open_offloaded(&config.device, config.kind)?;
+            if !dev.receive_offload() {
+                eprintln!(
+                    "ferrotcp-io: {}: the kernel refused receive offloads (TUNSETOFFLOAD); \
+                     reading one frame per segment",
+                    dev.name()
+                );
+            }
+            dev
+        } else {
+            Device::open(&config.device, config.kind)?
+        };
+        let receive_offload = device.receive_offload();
         config.stack.mtu = device.mtu()?;
         config.stack.medium = match config.kind {
             DeviceKind::Tap => ferrotcp::Medium::Ethernet,
@@ -272,7 +293,8 @@ impl Runtime {
             trace,
             medium: config.stack.medium,
             report: RuntimeReport::default(),
-            buf: vec![0u8; 65536],
+            buf: vec![0u8; crate::device::MAX_FRAME],
+            max_plain_frame: frame_limit(&config.stack),
             sent: Vec::with_capacity(TX_BATCH),
             records: Vec::new(),
         };
@@ -286,7 +308,14 @@ impl Runtime {
         Ok(Runtime {
             shared,
             thread: Arc::new(Mutex::new(Some(thread))),
+            receive_offload,
         })
+    }
+
+    /// Whether the kernel hands this runtime coalesced TCP segments (see
+    /// [`Device::open_offloaded`]); off with an impairment, or where the kernel refused.
+    pub fn receive_offload(&self) -> bool {
+        self.receive_offload
     }
 
     /// Runs `f` on the stack (for statistics and diagnostics).
@@ -390,6 +419,8 @@ struct Worker {
     medium: ferrotcp::Medium,
     report: RuntimeReport,
     buf: Vec<u8>,
+    /// The longest frame the MTU allows; anything longer was coalesced by the kernel.
+    max_plain_frame: usize,
     /// Frames taken from the stack and written (or being written) this round; they go back
     /// to the stack's pool under the next lock, so steady traffic allocates no frames.
     sent: Vec<Vec<u8>>,
@@ -463,10 +494,18 @@ impl Worker {
     fn pump(&mut self, now: Instant) -> bool {
         let wall = StdInstant::now();
         for _ in 0..RX_BATCH {
-            let Ok(n) = self.device.recv(&mut self.buf) else {
-                break;
+            let n = match self.device.recv(&mut self.buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                    self.report.bad_frames_in += 1;
+                    continue;
+                }
+                Err(_) => break,
             };
             self.report.frames_in += 1;
+            if n > self.max_plain_frame {
+                self.report.coalesced_frames_in += 1;
+            }
             let frame = &self.buf[..n];
             if self.trace
                 && let Some(line) = live_trace::segment_line(now, self.medium, Direction::In, frame)
@@ -607,6 +646,14 @@ impl Worker {
         unsafe {
             libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms);
         }
+    }
+}
+
+/// The longest frame (or packet, for TUN) the stack's MTU allows on the device.
+fn frame_limit(stack: &StackConfig) -> usize {
+    match stack.medium {
+        ferrotcp::Medium::Ethernet => stack.mtu + 14,
+        ferrotcp::Medium::Ip => stack.mtu,
     }
 }
 
