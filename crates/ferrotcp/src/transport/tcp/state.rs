@@ -2,6 +2,10 @@
 //! (netstack3's model): SYN-SENT has a sending half and no receive variables yet; once our FIN
 //! is acknowledged the sending half is gone and only where it ended remains.
 //! LISTEN is not here: a listener is its own object and owns no connection state.
+//!
+//! The sending half is boxed: at about 830 bytes it is most of a connection, and the states
+//! after our FIN is acknowledged (FIN-WAIT-2, TIME-WAIT) drop it, so a connection waiting out
+//! TIME-WAIT keeps a 768-byte slot and nothing else (1,592 bytes before).
 
 use super::error::CloseReason;
 use super::receiver::{Receiver, RecvParams};
@@ -11,23 +15,23 @@ use crate::trace::TcpState;
 #[derive(Debug)]
 pub(super) enum State {
     SynSent {
-        snd: Sender,
+        snd: Box<Sender>,
         /// How the receiving half will be built when the peer's SYN arrives.
         rcv: RecvParams,
     },
     SynReceived {
-        snd: Sender,
+        snd: Box<Sender>,
         rcv: Receiver,
         /// MUST-11: a RST sends a passive connection back to LISTEN but aborts an active one.
         from_listen: bool,
     },
     Established {
-        snd: Sender,
+        snd: Box<Sender>,
         rcv: Receiver,
     },
     /// Our FIN is queued (`snd.fin_queued`) or sent, not yet acknowledged.
     FinWait1 {
-        snd: Sender,
+        snd: Box<Sender>,
         rcv: Receiver,
     },
     /// Our FIN is acknowledged; the peer may still send.
@@ -37,15 +41,15 @@ pub(super) enum State {
     },
     /// The peer's FIN is in; we may still send.
     CloseWait {
-        snd: Sender,
+        snd: Box<Sender>,
         rcv: Receiver,
     },
     Closing {
-        snd: Sender,
+        snd: Box<Sender>,
         rcv: Receiver,
     },
     LastAck {
-        snd: Sender,
+        snd: Box<Sender>,
         rcv: Receiver,
     },
     /// 2×MSL (the `TimeWait` timer): absorb old duplicates and re-ACK a retransmitted FIN.
@@ -176,7 +180,7 @@ impl State {
             }
             State::Closed { rcv, .. } => (None, rcv, None),
         };
-        let sent = sent.or(snd.as_ref().map(Sender::sent_all));
+        let sent = sent.or(snd.as_deref().map(Sender::sent_all));
         match (to, snd, rcv, sent) {
             (To::Established, Some(snd), Some(rcv), _) => State::Established { snd, rcv },
             (To::FinWait1, Some(snd), Some(rcv), _) => State::FinWait1 { snd, rcv },

@@ -190,7 +190,13 @@ impl Tcb {
         let config = init.config;
         let snd = Sender::new(config, init.iss, init.our_mss, init.ts_offset);
         let rcv = recv_params(config);
-        let mut tcb = Tcb::with_state(&init, State::SynSent { snd, rcv });
+        let mut tcb = Tcb::with_state(
+            &init,
+            State::SynSent {
+                snd: Box::new(snd),
+                rcv,
+            },
+        );
         tcb.shared
             .transitions
             .push((TcpState::Closed, TcpState::SynSent));
@@ -627,7 +633,7 @@ impl Tcb {
         let mut tcb = Tcb::with_state(
             &init,
             State::SynReceived {
-                snd,
+                snd: Box::new(snd),
                 rcv,
                 from_listen: true,
             },
