@@ -56,6 +56,13 @@ pub trait ScalePair: Sized {
     fn established(&mut self) -> BenchResult<usize>;
     fn send(&mut self, now: u64, side: Side, i: usize, data: &[u8]) -> BenchResult<usize>;
     fn recv(&mut self, now: u64, side: Side, i: usize, buf: &mut [u8]) -> BenchResult<usize>;
+    /// Closes every connection's sending side (and lets go of it) on `side`.
+    fn close_all(&mut self, now: u64, side: Side) -> BenchResult<()>;
+    /// Whether every client connection is in TIME-WAIT and every server one is gone.
+    fn all_in_time_wait(&mut self) -> bool;
+    /// Replaces the server host by a fresh one, so that what is left on the heap is the
+    /// client's: its TIME-WAIT connections and its fixed costs.
+    fn replace_server(&mut self);
 }
 
 pub struct ScaleOutcome {
@@ -64,6 +71,10 @@ pub struct ScaleOutcome {
     pub random: Vec<f64>,
     /// Heap bytes per connection per stack (both ends counted, divided by 2N).
     pub heap_per_conn: f64,
+    /// Heap bytes per connection once every client connection is in TIME-WAIT, weighed with
+    /// the server replaced by a fresh host: the client's TIME-WAITs plus its fixed costs
+    /// (and a fresh server's), divided by N.
+    pub heap_per_time_wait: f64,
     /// Wall time spent opening the N connections.
     pub open: Duration,
     /// Frames per round trip (data, echo, and any ACKs).
@@ -151,10 +162,29 @@ pub fn run<P: ScalePair>(
             }
         }
     }
+    // The client closes first (it keeps TIME-WAIT), then the server; weigh what is left.
+    pair.close_all(now, Side::Client)?;
+    for _ in 0..10 {
+        now += STEP_US;
+        pair.step(now)?;
+    }
+    pair.close_all(now, Side::Server)?;
+    let mut steps = 0;
+    while !pair.all_in_time_wait() {
+        steps += 1;
+        if steps > MAX_STEPS {
+            return Err("scale: the connections did not all reach TIME-WAIT".into());
+        }
+        now += STEP_US;
+        pair.step(now)?;
+    }
+    pair.replace_server();
+    let heap_per_time_wait = heap().saturating_sub(before) as f64 / n as f64;
     Ok(ScaleOutcome {
         one,
         random,
         heap_per_conn,
+        heap_per_time_wait,
         open,
         frames_per_round_trip: frames as f64 / trips as f64,
     })
@@ -205,6 +235,7 @@ pub struct FerroScale {
     clients: Vec<TcpHandle>,
     servers: Vec<Option<TcpHandle>>,
     accepted: usize,
+    settings: StackSettings,
 }
 
 fn ft(now: u64) -> ferrotcp::Instant {
@@ -229,6 +260,7 @@ impl ScalePair for FerroScale {
             clients: Vec::with_capacity(n),
             servers: vec![None; n],
             accepted: 0,
+            settings: *s,
         })
     }
 
@@ -294,9 +326,33 @@ impl ScalePair for FerroScale {
             Err(e) => Err(err("recv", e)),
         }
     }
+
+    fn close_all(&mut self, now: u64, side: Side) -> BenchResult<()> {
+        self.closes(now, side)
+    }
+
+    fn all_in_time_wait(&mut self) -> bool {
+        self.server.tcp_connection_count() == 0 && self.client.tcp_active_count() == 0
+    }
+
+    fn replace_server(&mut self) {
+        self.listeners.clear();
+        self.server = Stack::new(stack_config(SERVER_MAC, SERVER_IP, 0x5E, &self.settings));
+    }
 }
 
 impl FerroScale {
+    fn closes(&mut self, now: u64, side: Side) -> BenchResult<()> {
+        let (stack, handles): (&mut Stack, Vec<TcpHandle>) = match side {
+            Side::Client => (&mut self.client, self.clients.drain(..).collect()),
+            Side::Server => (&mut self.server, self.servers.drain(..).flatten().collect()),
+        };
+        for h in handles {
+            stack.tcp_close(ft(now), h).map_err(|e| err("close", e))?;
+        }
+        Ok(())
+    }
+
     fn end(&mut self, side: Side, i: usize) -> BenchResult<(&mut Stack, TcpHandle)> {
         match side {
             Side::Client => Ok((&mut self.client, self.clients[i])),
@@ -405,6 +461,50 @@ impl ScalePair for SmolScale {
         sock.recv_slice(buf)
             .map_err(|e| format!("smoltcp recv: {e:?}"))
     }
+
+    fn close_all(&mut self, _now: u64, side: Side) -> BenchResult<()> {
+        let (host, handles): (&mut Host, Vec<SocketHandle>) = match side {
+            Side::Client => (&mut self.client, self.clients.clone()),
+            Side::Server => (
+                &mut self.server,
+                self.servers.iter().flatten().copied().collect(),
+            ),
+        };
+        for h in handles {
+            host.sockets.get_mut::<tcp::Socket>(h).close();
+        }
+        Ok(())
+    }
+
+    fn all_in_time_wait(&mut self) -> bool {
+        // smoltcp keeps every socket (and its buffers) until the application removes it: a
+        // server socket that reached CLOSED is what an application would remove now.
+        let server_done = self
+            .servers
+            .iter()
+            .flatten()
+            .all(|&h| self.server.sockets.get::<tcp::Socket>(h).state() == State::Closed);
+        let client_waiting = self
+            .clients
+            .iter()
+            .all(|&h| self.client.sockets.get::<tcp::Socket>(h).state() == State::TimeWait);
+        if server_done && client_waiting {
+            for h in self.servers.iter_mut().filter_map(Option::take) {
+                self.server.sockets.remove(h);
+            }
+            for h in self.waiting.drain(..) {
+                self.server.sockets.remove(h);
+            }
+        }
+        server_done && client_waiting
+    }
+
+    fn replace_server(&mut self) {
+        self.servers = Vec::new();
+        self.waiting = VecDeque::new();
+        let pool: Pool = Default::default();
+        self.server = Host::new(SERVER_MAC, SERVER_IP, 0x5E, &pool, self.settings.mtu);
+    }
 }
 
 impl SmolScale {
@@ -457,10 +557,12 @@ pub fn figures(
             Ok(o) => {
                 println!(
                     "# scale_{tag} {stack}: opened in {:.2} s wall, {:.0} B heap per \
-                     connection per stack, {:.1} frames per round trip",
+                     connection per stack, {:.1} frames per round trip, {:.0} B heap per \
+                     connection once all are in TIME-WAIT",
                     o.open.as_secs_f64(),
                     o.heap_per_conn,
-                    o.frames_per_round_trip
+                    o.frames_per_round_trip,
+                    o.heap_per_time_wait
                 );
                 Some(o)
             }
@@ -510,5 +612,14 @@ pub fn figures(
     mem.lower_is_better = true;
     mem.smoltcp_skipped = skipped;
     out.push(mem);
+    let mut tw = Figure::new(
+        format!("mem_time_wait_conn_{tag}"),
+        "B/conn",
+        f.as_ref().map(|o| o.heap_per_time_wait),
+        m.as_ref().map(|o| o.heap_per_time_wait),
+    );
+    tw.lower_is_better = true;
+    tw.smoltcp_skipped = skipped;
+    out.push(tw);
     out
 }
