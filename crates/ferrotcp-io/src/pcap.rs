@@ -1,7 +1,7 @@
 //! Classic libpcap capture files: what tcpdump, tshark and Wireshark read everywhere.
 //!
 //! [`PcapWriter`] writes microsecond-resolution files (magic `0xa1b2c3d4`, version 2.4,
-//! snaplen 65535) in little-endian byte order. [`PcapReader`] reads both byte orders and
+//! snaplen 262144, tcpdump's default) in little-endian byte order. [`PcapReader`] reads both byte orders and
 //! both the microsecond and the nanosecond (`0xa1b23c4d`) variants, and reports malformed
 //! input as a [`PcapError`] — it never panics and never allocates more than
 //! [`MAX_RECORD_LEN`] bytes for one record, whatever the file says.
@@ -15,7 +15,9 @@ const MAGIC_NANOS: u32 = 0xa1b2_3c4d;
 const VERSION_MAJOR: u16 = 2;
 const VERSION_MINOR: u16 = 4;
 /// Snapshot length written to the global header; longer packets are truncated to it.
-pub const SNAPLEN: u32 = 65_535;
+/// tcpdump's default: a 64 KiB segment the kernel coalesced (receive offload) is 65,549 bytes
+/// with its Ethernet header, which 65,535 would cut.
+pub const SNAPLEN: u32 = 262_144;
 /// The largest record the reader accepts (tcpdump's own limit, 256 KiB).
 pub const MAX_RECORD_LEN: u32 = 262_144;
 const GLOBAL_HEADER_LEN: usize = 24;

@@ -140,7 +140,7 @@ fn header_and_record_layout_is_classic_pcap() {
     expected.extend_from_slice(&2u16.to_le_bytes());
     expected.extend_from_slice(&4u16.to_le_bytes());
     expected.extend_from_slice(&[0; 8]); // thiszone, sigfigs
-    expected.extend_from_slice(&65_535u32.to_le_bytes());
+    expected.extend_from_slice(&262_144u32.to_le_bytes());
     expected.extend_from_slice(&1u32.to_le_bytes());
     expected.extend_from_slice(&1_700_000_000u32.to_le_bytes());
     expected.extend_from_slice(&123_456u32.to_le_bytes());
@@ -155,12 +155,25 @@ fn header_and_record_layout_is_classic_pcap() {
 
 #[test]
 fn long_packets_are_cut_to_the_snaplen() {
-    let big = vec![0x5A; 70_000];
+    let big = vec![0x5A; 300_000];
     let bytes = write_file(LinkType::RawIpv4, &[(T0, big)]);
     assert_eq!(bytes[24 + 8..24 + 12], SNAPLEN.to_le_bytes(), "incl_len");
-    assert_eq!(bytes[24 + 12..24 + 16], 70_000u32.to_le_bytes(), "orig_len");
+    assert_eq!(
+        bytes[24 + 12..24 + 16],
+        300_000u32.to_le_bytes(),
+        "orig_len"
+    );
     let (_, read) = read_all(&bytes).expect("read");
-    assert_eq!(read[0].1.len(), 65_535);
+    assert_eq!(read[0].1.len(), 262_144);
+}
+
+#[test]
+fn a_coalesced_64_kib_segment_is_recorded_whole() {
+    // 14-byte Ethernet header + a 65,535-byte IPv4 packet: what receive offload hands over.
+    let frame: Vec<u8> = (0..65_549u32).map(|i| i as u8).collect();
+    let bytes = write_file(LinkType::Ethernet, &[(T0, frame.clone())]);
+    let (_, read) = read_all(&bytes).expect("read");
+    assert_eq!(read[0].1, frame);
 }
 
 /// Builds a file by hand: `be` for big-endian, `nanos` for the nanosecond magic.
