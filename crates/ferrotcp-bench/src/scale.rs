@@ -603,23 +603,22 @@ pub fn figures(
         fig.smoltcp_skipped = skipped;
         out.push(fig);
     }
-    let mut mem = Figure::new(
-        format!("mem_idle_conn_{tag}"),
-        "B/conn",
-        f.as_ref().map(|o| o.heap_per_conn),
-        m.as_ref().map(|o| o.heap_per_conn),
-    );
-    mem.lower_is_better = true;
-    mem.smoltcp_skipped = skipped;
-    out.push(mem);
-    let mut tw = Figure::new(
-        format!("mem_time_wait_conn_{tag}"),
-        "B/conn",
-        f.as_ref().map(|o| o.heap_per_time_wait),
-        m.as_ref().map(|o| o.heap_per_time_wait),
-    );
-    tw.lower_is_better = true;
-    tw.smoltcp_skipped = skipped;
-    out.push(tw);
+    for (name, heap) in [
+        (
+            "idle",
+            (|o: &ScaleOutcome| o.heap_per_conn) as fn(&ScaleOutcome) -> f64,
+        ),
+        ("time_wait", |o: &ScaleOutcome| o.heap_per_time_wait),
+    ] {
+        let mut mem = Figure::new(
+            format!("mem_{name}_conn_{tag}"),
+            "B/conn",
+            f.as_ref().map(heap),
+            m.as_ref().map(heap),
+        );
+        mem.lower_is_better = true;
+        mem.smoltcp_skipped = skipped;
+        out.push(mem);
+    }
     out
 }
