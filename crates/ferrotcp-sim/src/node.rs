@@ -2,6 +2,7 @@
 
 use ferrotcp::time::Instant;
 use ferrotcp::trace::TraceRecord;
+use ferrotcp::wire::{FrameOffload, Transmit, TxOffload};
 
 /// Index of a host in its [`Network`](crate::Network), as returned by `add_host`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -19,6 +20,16 @@ pub trait Node {
     fn receive(&mut self, now: Instant, frame: &[u8]);
     /// The next frame the node wants to send, if any. Called repeatedly until `None`.
     fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>>;
+    /// The next frame for a network interface that finishes what `nic` offers (see
+    /// [`Network::set_offload`](crate::Network::set_offload)). Default: `poll_transmit`,
+    /// every frame finished.
+    fn poll_transmit_offload(&mut self, now: Instant, nic: TxOffload) -> Option<Transmit> {
+        let _ = nic;
+        self.poll_transmit(now).map(|frame| Transmit {
+            frame,
+            offload: FrameOffload::default(),
+        })
+    }
     /// When the node next needs `handle_timeout` (`None` = no timer). A time in the past fires
     /// at the current time; `handle_timeout` must move it on, or the clock cannot advance.
     fn poll_timeout(&mut self) -> Option<Instant>;

@@ -3,6 +3,7 @@
 use ferrotcp::Stack;
 use ferrotcp::time::Instant;
 use ferrotcp::trace::TraceRecord;
+use ferrotcp::wire::{Transmit, TxOffload};
 
 use crate::node::Node;
 
@@ -13,6 +14,10 @@ impl Node for Stack {
 
     fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
         Stack::poll_transmit(self, now)
+    }
+
+    fn poll_transmit_offload(&mut self, now: Instant, nic: TxOffload) -> Option<Transmit> {
+        Stack::poll_transmit_offload(self, now, nic)
     }
 
     fn poll_timeout(&mut self) -> Option<Instant> {

@@ -7,6 +7,8 @@ use ferrotcp::CloseReason;
 use ferrotcp::time::Duration;
 use ferrotcp::trace::TcpState;
 use ferrotcp::transport::tcp::congestion::Algorithm;
+use ferrotcp::wire::TxOffload;
+use ferrotcp_sim::SimEvent;
 use ferrotcp_sim::scenario::echo::{EchoOutcome, EchoParams, run_echo};
 
 const MIB: usize = 1024 * 1024;
@@ -177,4 +179,97 @@ fn same_seed_same_run_bit_for_bit() {
     let b = run_echo(&params(10, 0.1));
     assert_eq!(a.pair.net.trace(), b.pair.net.trace());
     assert_eq!(a.finished_at, b.finished_at);
+}
+
+/// Every frame put on the link, in order, with its sender and the time.
+fn wire(o: &EchoOutcome) -> Vec<(ferrotcp::time::Instant, String, Vec<u8>)> {
+    o.pair
+        .net
+        .trace()
+        .iter()
+        .filter_map(|r| match &r.event {
+            SimEvent::FrameSent { from, frame, .. } => {
+                Some((r.time, from.to_string(), frame.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A frame on the wire as `time host seq ack flags len`, for a failure message.
+fn describe((time, host, frame): &(ferrotcp::time::Instant, String, Vec<u8>)) -> String {
+    use ferrotcp::wire::{Ipv4Repr, TcpRepr};
+    let unspecified = core::net::Ipv4Addr::UNSPECIFIED;
+    let tcp = Ipv4Repr::parse(frame.get(14..).unwrap_or_default())
+        .and_then(|(_, seg)| TcpRepr::parse(seg, unspecified, unspecified, false));
+    match tcp {
+        Ok((t, data)) => format!(
+            "{time} {host} seq={} ack={} {:?} len={}",
+            t.seq.0,
+            t.ack.0,
+            t.flags,
+            data.len()
+        ),
+        Err(e) => format!("{time} {host} {} bytes, not TCP: {e}", frame.len()),
+    }
+}
+
+#[test]
+fn segmentation_offload_changes_nothing_on_the_wire_even_under_loss() {
+    // Hosts whose interfaces checksum and cut super-segments (as a NIC with TSO, or a TAP
+    // device with a virtio-net header) hand over up to 64 KiB at a time; what the link carries
+    // must be the very frames the same hosts send one MSS at a time: the same bytes, at the same
+    // instants, so every loss, SACK and retransmission decision is the same too.
+    for sender in [Sender::Default, Sender::NewRenoOnly] {
+        for seed in 0..40 {
+            let loss = [0.0, 0.01, 0.05, 0.20][seed as usize % 4];
+            let mut p = params_for(sender, seed, loss);
+            p.trace = true;
+            let plain = run_echo(&p);
+            p.offload = TxOffload::ALL;
+            let offloaded = run_echo(&p);
+            check(&offloaded, seed, loss);
+            let supers = offloaded
+                .pair
+                .net
+                .host(offloaded.pair.client)
+                .stats()
+                .super_segments_out
+                + offloaded
+                    .pair
+                    .net
+                    .host(offloaded.pair.server)
+                    .stats()
+                    .super_segments_out;
+            assert!(
+                supers > 10,
+                "{sender:?} seed {seed}: {supers} super-segments"
+            );
+            let frames = plain.pair.net.host(plain.pair.client).stats().frames_out;
+            let handed = offloaded
+                .pair
+                .net
+                .host(offloaded.pair.client)
+                .stats()
+                .frames_out;
+            assert!(
+                handed < frames,
+                "{sender:?} seed {seed}: {handed} frames handed over, {frames} without offload"
+            );
+            let (a, b) = (wire(&plain), wire(&offloaded));
+            if let Some(i) = (0..a.len().min(b.len())).find(|&i| a[i] != b[i]) {
+                panic!(
+                    "{sender:?} seed {seed} loss {loss}: frame {i} differs: {} vs {}",
+                    describe(&a[i]),
+                    describe(&b[i])
+                );
+            }
+            assert_eq!(
+                a.len(),
+                b.len(),
+                "{sender:?} seed {seed} loss {loss}: frame count"
+            );
+            assert_eq!(plain.finished_at, offloaded.finished_at);
+        }
+    }
 }

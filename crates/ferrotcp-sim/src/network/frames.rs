@@ -4,6 +4,8 @@ use super::{HostId, Network, Node, SimRecord};
 use crate::link::{Fate, flip_bit};
 use crate::queue::InFlight;
 use crate::trace::{LossReason, SimEvent};
+use ferrotcp::wire::offload::finish_in_software;
+use ferrotcp::wire::{EthernetRepr, Transmit, TxOffload};
 
 impl<N: Node> Network<N> {
     /// Delivers the earliest frame in flight to its host, then collects the host's reaction.
@@ -29,10 +31,38 @@ impl<N: Node> Network<N> {
     /// Collects host `h`'s trace and every frame it wants to send.
     pub(super) fn flush_host(&mut self, h: usize) {
         self.drain_host_trace(h);
-        while let Some(frame) = self.hosts[h].node.poll_transmit(self.now) {
-            self.send(h, frame);
+        let offload = self.hosts[h].offload;
+        if offload == TxOffload::NONE {
+            while let Some(frame) = self.hosts[h].node.poll_transmit(self.now) {
+                self.send(h, frame);
+            }
+        } else {
+            while let Some(t) = self.hosts[h].node.poll_transmit_offload(self.now, offload) {
+                self.nic_send(h, t);
+            }
         }
         self.drain_host_trace(h);
+    }
+
+    /// What the host's interface does with a frame it was left to finish: checksums, and
+    /// cutting super-segments at their MSS. Each piece is a frame of its own on the link.
+    fn nic_send(&mut self, h: usize, t: Transmit) {
+        if t.offload.is_none() {
+            self.send(h, t.frame);
+            return;
+        }
+        let mut pieces = Vec::new();
+        let cut = finish_in_software(&t.frame, EthernetRepr::HEADER_LEN, &t.offload, |p| {
+            pieces.push(p.to_vec());
+        });
+        if cut.is_err() {
+            // A NIC drops what it cannot parse; count it as unroutable.
+            self.unroutable += 1;
+        }
+        self.hosts[h].node.recycle(t.frame);
+        for piece in pieces {
+            self.send(h, piece);
+        }
     }
 
     fn drain_host_trace(&mut self, h: usize) {

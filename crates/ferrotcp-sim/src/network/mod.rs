@@ -9,6 +9,7 @@ mod inject;
 
 use ferrotcp::time::Instant;
 use ferrotcp::trace::TraceRecord;
+use ferrotcp::wire::TxOffload;
 
 use crate::error::LinkError;
 use crate::impairments::Impairments;
@@ -27,6 +28,8 @@ struct HostSlot<N> {
     node: N,
     /// Index into `Network::dirs` of this host's outgoing direction, once linked.
     out: Option<usize>,
+    /// What the host's network interface finishes for it (checksums, segmentation).
+    offload: TxOffload,
 }
 
 /// The next thing to happen.
@@ -83,8 +86,22 @@ impl<N: Node> Network<N> {
     }
 
     pub fn add_host(&mut self, node: N) -> HostId {
-        self.hosts.push(HostSlot { node, out: None });
+        self.hosts.push(HostSlot {
+            node,
+            out: None,
+            offload: TxOffload::NONE,
+        });
         HostId(self.hosts.len() - 1)
+    }
+
+    /// Gives host `h` an Ethernet interface that computes TCP checksums and cuts TCP
+    /// super-segments (as a NIC with checksum offload and TSO does, or Linux's GSO below a
+    /// TAP device): the host hands over what [`Node::poll_transmit_offload`] returns, and the
+    /// link carries the finished pieces, each with its own fate. Unknown hosts are ignored.
+    pub fn set_offload(&mut self, h: HostId, offload: TxOffload) {
+        if let Some(slot) = self.hosts.get_mut(h.0) {
+            slot.offload = offload;
+        }
     }
 
     /// Joins `a` and `b` with a point-to-point link. Each host has one interface, so one link.

@@ -6,6 +6,7 @@
 use ferrotcp::time::{Duration, Instant};
 use ferrotcp::trace::{TcpState, TraceEvent};
 use ferrotcp::transport::tcp::TcpStats;
+use ferrotcp::wire::TxOffload;
 use ferrotcp::{CloseReason, Stack, TcpConfig, TcpError, TcpHandle};
 
 use super::pattern::pattern;
@@ -25,6 +26,8 @@ pub struct EchoParams {
     pub trace: bool,
     /// Give up after this much virtual time.
     pub deadline: Duration,
+    /// What both hosts' interfaces finish for them (checksums, segmentation offload).
+    pub offload: TxOffload,
 }
 
 impl EchoParams {
@@ -39,6 +42,7 @@ impl EchoParams {
             tcp: TcpConfig::default(),
             trace: false,
             deadline: Duration::from_secs(3600),
+            offload: TxOffload::NONE,
         }
     }
 }
@@ -97,6 +101,8 @@ pub fn run_echo(params: &EchoParams) -> EchoOutcome {
         params.tcp.clone(),
         params.trace,
     );
+    pair.net.set_offload(pair.client, params.offload);
+    pair.net.set_offload(pair.server, params.offload);
     let data = pattern(params.seed, params.bytes);
     let mut server_received = Vec::with_capacity(params.bytes);
     let mut client_received = Vec::with_capacity(params.bytes);

@@ -8,6 +8,9 @@ use crate::link::arp_cache::Lookup;
 use crate::seq::SeqNum;
 use crate::time::Instant;
 use crate::transport::tcp::{Outgoing, ecn};
+use crate::wire::offload::{
+    self, FrameOffload, PartialChecksum, Segmentation, Transmit, TxOffload,
+};
 use crate::wire::{
     ArpOperation, ArpRepr, EtherType, EthernetRepr, IpProtocol, Ipv4Repr, MacAddr, TcpFlags,
     TcpOptions, TcpRepr,
@@ -23,17 +26,44 @@ pub(super) struct Control {
     pub window: u16,
 }
 const IP: usize = Ipv4Repr::HEADER_LEN;
+/// Where the checksum lies in a TCP header.
+const TCP_CHECKSUM_OFFSET: u16 = 16;
+/// The payload of a super-segment: whole MSS-sized pieces within one IPv4 packet's 65,535
+/// bytes, with room for the largest TCP header (Linux's GSO limit is the same 64 KiB).
+const MAX_SUPER_SEGMENT_PAYLOAD: u32 = (u16::MAX as usize - IP - 60) as u32;
 
 impl Stack {
-    /// The next frame to put on the link.
+    /// The next frame to put on the link, finished: checksummed, at most one MTU.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
+        self.poll_transmit_offload(now, TxOffload::NONE)
+            .map(|t| t.frame)
+    }
+
+    /// The next frame to put on a link whose device finishes what `device` says it can: TCP
+    /// checksums left for it to compute, and new data in super-segments of up to 64 KiB for
+    /// it to cut at the MSS ([`Transmit::offload`] says what is left, frame by frame). Frames
+    /// the stack holds back for ARP are finished in software, so a device that offers less
+    /// later still gets only what it can finish. With [`TxOffload::NONE`], the same as
+    /// [`poll_transmit`](Self::poll_transmit).
+    pub fn poll_transmit_offload(&mut self, now: Instant, device: TxOffload) -> Option<Transmit> {
+        let burst = if device.segmentation {
+            MAX_SUPER_SEGMENT_PAYLOAD
+        } else {
+            0
+        };
         loop {
             if let Some(frame) = self.tx_queue.pop_front() {
                 self.stats.frames_out += 1;
-                return Some(frame);
+                return Some(Transmit {
+                    frame,
+                    offload: FrameOffload::default(),
+                });
             }
             let h = self.tcp.peek_ready()?;
-            let out = self.tcp.get_mut(h).and_then(|c| c.tcb.poll_segment(now));
+            let out = self
+                .tcp
+                .get_mut(h)
+                .and_then(|c| c.tcb.poll_segment(now, burst));
             match out {
                 Some(out) => {
                     // Sending can change state (a teaching ablation does); let the rest know.
@@ -41,9 +71,12 @@ impl Stack {
                         self.after_tcb(now, h);
                     }
                     self.tcp.schedule(h);
-                    if let Some(frame) = self.tcp_frame(now, h, out) {
+                    if let Some(t) = self.tcp_frame(now, h, out, device) {
                         self.stats.frames_out += 1;
-                        return Some(frame);
+                        if t.offload.segmentation.is_some() {
+                            self.stats.super_segments_out += 1;
+                        }
+                        return Some(t);
                     }
                 }
                 None => {
@@ -54,13 +87,15 @@ impl Stack {
         }
     }
 
-    /// Builds the frame for one segment of connection `h`; None if it waits for ARP.
+    /// Builds the frame for one segment of connection `h`, leaving the checksum to the device
+    /// where it offers that; None if it waits for ARP.
     fn tcp_frame(
         &mut self,
         now: Instant,
         h: crate::transport::tcp::TcpHandle,
         out: Outgoing,
-    ) -> Option<Vec<u8>> {
+        device: TxOffload,
+    ) -> Option<Transmit> {
         let (local, remote) = {
             let conn = self.tcp.get(h)?;
             (conn.tcb.local(), conn.tcb.remote())
@@ -81,10 +116,29 @@ impl Stack {
             self.recycle(frame);
             return None;
         }
-        out.repr
-            .emit(&mut frame[l2 + IP..], *local.ip(), *remote.ip());
+        let offload = if device.checksum || device.segmentation {
+            out.repr
+                .emit_partial_checksum(&mut frame[l2 + IP..], *local.ip(), *remote.ip());
+            FrameOffload {
+                checksum: Some(PartialChecksum {
+                    start: (l2 + IP) as u16,
+                    offset: TCP_CHECKSUM_OFFSET,
+                }),
+                segmentation: (out.segment_size > 0).then(|| Segmentation {
+                    size: out.segment_size as u16,
+                    header_len: (l2 + IP + hdr) as u16,
+                    cwr: out.repr.flags.contains(TcpFlags::CWR),
+                }),
+            }
+        } else {
+            out.repr
+                .emit(&mut frame[l2 + IP..], *local.ip(), *remote.ip());
+            FrameOffload::default()
+        };
         let ecn = if out.ect { ecn::ECT0 } else { 0 };
-        self.finish_ipv4(now, frame, *remote.ip(), (IpProtocol::Tcp, ecn), seg_len)
+        let kind = (IpProtocol::Tcp, ecn);
+        let frame = self.finish_ipv4(now, (frame, offload), *remote.ip(), kind, seg_len)?;
+        Some(Transmit { frame, offload })
     }
 
     /// Bytes of link-layer header in front of every IPv4 packet.
@@ -154,31 +208,40 @@ impl Stack {
         let l2 = self.l2_len();
         let mut frame = self.alloc_frame(l2 + IP + payload_len);
         fill(&mut frame[l2 + IP..]);
-        if let Some(frame) = self.finish_ipv4(now, frame, dst, (protocol, 0), payload_len) {
+        let finished = (frame, FrameOffload::default());
+        if let Some(frame) = self.finish_ipv4(now, finished, dst, (protocol, 0), payload_len) {
             self.tx_queue.push_back(frame);
         }
     }
 
     /// Writes the IPv4 and Ethernet headers in front of a payload already in place (`kind`: the
-    /// protocol and the ECN field). Returns the frame if the next hop is resolved; otherwise it
-    /// waits in the ARP queue (or is dropped).
+    /// protocol and the ECN field; `offload`: what the frame leaves to the device). Returns
+    /// the frame if the next hop is resolved; otherwise it waits in the ARP queue, finished in
+    /// software (or is dropped).
     fn finish_ipv4(
         &mut self,
         now: Instant,
-        mut frame: Vec<u8>,
+        (mut frame, offload): (Vec<u8>, FrameOffload),
         dst: Ipv4Addr,
         kind: (IpProtocol, u8),
         payload_len: usize,
     ) -> Option<Vec<u8>> {
         let (protocol, ecn) = kind;
-        self.ip_ident = self.ip_ident.wrapping_add(1);
+        let ident = self.ip_ident.wrapping_add(1);
+        // A super-segment's pieces take the identifications after its own (Linux's
+        // `ip_select_ident_segs`), so no two packets in flight share one.
+        let pieces = offload.segmentation.map_or(1, |s| {
+            let data = (self.l2_len() + IP + payload_len).saturating_sub(usize::from(s.header_len));
+            data.div_ceil(usize::from(s.size).max(1)).max(1)
+        });
+        self.ip_ident = self.ip_ident.wrapping_add(pieces as u16);
         let ip = Ipv4Repr {
             src: self.config.ipv4,
             dst,
             protocol,
             payload_len,
             ttl: self.config.ttl,
-            ident: self.ip_ident,
+            ident,
             dont_fragment: true,
             dscp_ecn: ecn,
         };
@@ -219,11 +282,33 @@ impl Stack {
         if mac.is_some() {
             return Some(frame);
         }
+        if offload.is_none() {
+            self.hold_for_arp(now, hop, frame);
+            return None;
+        }
+        // Whatever device drains the ARP queue later gets finished frames.
+        let mut pieces = Vec::new();
+        let cut = offload::finish_in_software(&frame, ETH, &offload, |p| {
+            let mut piece = Vec::with_capacity(p.len());
+            piece.extend_from_slice(p);
+            pieces.push(piece);
+        });
+        if cut.is_err() {
+            // Cannot happen: the frame was built above as IPv4 + TCP.
+            self.stats.malformed += 1;
+        }
+        self.recycle(frame);
+        for piece in pieces {
+            self.hold_for_arp(now, hop, piece);
+        }
+        None
+    }
+
+    fn hold_for_arp(&mut self, now: Instant, hop: Ipv4Addr, frame: Vec<u8>) {
         if let Err(frame) = self.arp.enqueue(now, hop, frame) {
             self.stats.arp_queue_full += 1;
             self.recycle(frame);
         }
-        None
     }
 
     pub(super) fn send_arp_request(&mut self, ip: Ipv4Addr) {

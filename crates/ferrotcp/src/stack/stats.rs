@@ -4,6 +4,8 @@
 pub struct StackStats {
     pub frames_in: u64,
     pub frames_out: u64,
+    /// Frames out that were TCP super-segments for the device to cut (segmentation offload).
+    pub super_segments_out: u64,
     pub malformed: u64,
     pub bad_checksum: u64,
     pub not_for_us: u64,

@@ -511,6 +511,25 @@ impl TcpRepr {
     /// (at most 65535 bytes in all). Writes the header, options and checksum over
     /// pseudo-header + header + payload.
     pub fn emit(&self, segment: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr) {
+        let acc = self.emit_header(segment, src, dst);
+        put16(
+            segment,
+            field::CHECKSUM,
+            checksum::checksum_with(acc, segment),
+        );
+    }
+
+    /// As [`emit`](Self::emit), but the checksum field is left holding only the folded
+    /// pseudo-header sum, not inverted, for a device that finishes the checksum itself
+    /// (`CHECKSUM_PARTIAL`: summing from the TCP header to the end of the segment, this
+    /// field included, gives the checksum). The payload is not read.
+    pub fn emit_partial_checksum(&self, segment: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr) {
+        let acc = self.emit_header(segment, src, dst);
+        put16(segment, field::CHECKSUM, checksum::fold(acc));
+    }
+
+    /// Writes everything but the checksum (left zero); returns the pseudo-header sum.
+    fn emit_header(&self, segment: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr) -> u64 {
         let hl = self.header_len();
         debug_assert!(segment.len() >= hl && segment.len() <= usize::from(u16::MAX));
         put16(segment, field::SRC_PORT, self.src_port);
@@ -523,9 +542,7 @@ impl TcpRepr {
         put16(segment, field::CHECKSUM, 0);
         put16(segment, field::URGENT, self.urgent);
         self.options.emit(&mut segment[field::OPTIONS..hl]);
-        let acc = checksum::pseudo_header_v4(src, dst, PROTOCOL_TCP, segment.len() as u16);
-        let c = checksum::checksum_with(acc, segment);
-        put16(segment, field::CHECKSUM, c);
+        checksum::pseudo_header_v4(src, dst, PROTOCOL_TCP, segment.len() as u16)
     }
 
     /// Segment length in sequence space: payload + SYN + FIN (RFC 9293 §3.4 SEG.LEN).

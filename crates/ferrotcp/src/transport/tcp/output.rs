@@ -22,6 +22,9 @@ pub struct Outgoing {
     pub payload_len: usize,
     /// Send with ECT(0) in the IP header (RFC 3168: new data of an ECN connection).
     pub ect: bool,
+    /// A super-segment for a device that segments (`payload_len` above this, the MSS): it
+    /// leaves as pieces of this many payload bytes. 0 for an ordinary segment.
+    pub segment_size: u32,
 }
 
 impl Outgoing {
@@ -31,6 +34,7 @@ impl Outgoing {
             payload_offset: 0,
             payload_len: 0,
             ect: false,
+            segment_size: 0,
         }
     }
 }
@@ -98,8 +102,10 @@ impl Tcb {
             .map_or(0, |snd| snd.buf.append_to(offset, len, frame))
     }
 
-    /// The next segment this connection wants to send, if any.
-    pub fn poll_segment(&mut self, now: Instant) -> Option<Outgoing> {
+    /// The next segment this connection wants to send, if any. `burst` is the most payload
+    /// one segment may carry when the device cuts segments itself (segmentation offload);
+    /// 0 (or anything below the MSS) for one MSS at most.
+    pub fn poll_segment(&mut self, now: Instant, burst: u32) -> Option<Outgoing> {
         let fin_allowed = self.state.fin_allowed();
         let sends_urgent = self.state.sends_urgent();
         let shared = &mut self.shared;
@@ -143,6 +149,7 @@ impl Tcb {
                     rcv,
                     fin_allowed,
                     sends_urgent,
+                    burst,
                     now,
                 };
                 seg.poll()
@@ -296,6 +303,8 @@ struct Segmenter<'a> {
     rcv: &'a mut Receiver,
     fin_allowed: bool,
     sends_urgent: bool,
+    /// Most payload for one new-data segment with segmentation offload (see `poll_segment`).
+    burst: u32,
     now: Instant,
 }
 
@@ -355,11 +364,13 @@ impl Segmenter<'_> {
         if !retransmission {
             self.shared.stats.bytes_sent += len as u64;
         }
+        let segment_size = if len as u32 > snd.mss { snd.mss } else { 0 };
         Outgoing {
             repr,
             payload_offset: offset,
             payload_len: len,
             ect,
+            segment_size,
         }
     }
 
@@ -372,13 +383,23 @@ impl Segmenter<'_> {
         let out = self.segment(seq, len, fin, push);
         let end = seq + (len + u32::from(fin));
         if end.gt(seq) {
-            self.snd.board.push(seq, end, fin, self.now);
+            // A super-segment enters the scoreboard as the MSS-sized segments the device cuts
+            // it into, so SACK, loss marking and retransmission work per wire segment.
+            let mss = self.snd.mss.max(1);
+            let before = self.snd.board.len();
+            let mut at = seq;
+            while (end - at) > mss + u32::from(fin) {
+                self.snd.board.push(at, at + mss, false, self.now);
+                at = at + mss;
+            }
+            self.snd.board.push(at, end, fin, self.now);
             self.snd.recovery.on_send(len);
             // RFC 8985 §7.2 restarts the probe timer after new data; segments of one burst
             // leave at the same instant, so arming it for the first is enough (every ACK that
-            // acknowledges new data restarts it anyway), and again for the second, which ends
-            // the one-segment allowance for a delayed ACK.
-            if !self.shared.timers.is_set(TimerKind::LossProbe) || self.snd.board.len() == 2 {
+            // acknowledges new data restarts it anyway), and again once a second segment is
+            // out, which ends the one-segment allowance for a delayed ACK.
+            let second = before < 2 && self.snd.board.len() >= 2;
+            if !self.shared.timers.is_set(TimerKind::LossProbe) || second {
                 self.snd.arm_loss_probe(self.shared, self.now);
             }
         }
@@ -500,13 +521,14 @@ impl Segmenter<'_> {
         if snd.nxt.lt(data_end) {
             let avail = data_end - snd.nxt;
             let room = snd.window_room().min(snd.cwnd_room());
-            let len = avail.min(room).min(snd.mss);
+            let len = avail.min(room).min(self.burst_limit());
             let in_flight = snd.max.gt(snd.una);
             let send = len > 0
-                && (len == snd.mss
+                && (len >= snd.mss
                     || (len == avail && (!snd.nagle || !in_flight || snd.fin_queued))
                     || (!in_flight && snd.max_wnd > 0 && len >= snd.max_wnd / 2));
             if send {
+                let len = self.whole_segments(len, avail);
                 return Some(self.new_segment(len, false));
             }
             // Blocked by the window with nothing in flight: the persist timer will probe.
@@ -520,6 +542,31 @@ impl Segmenter<'_> {
             return Some(self.new_segment(0, false));
         }
         None
+    }
+
+    /// Most payload for the next new-data segment: one MSS, or with segmentation offload as
+    /// many whole MSS as `burst` holds. Urgent data goes one MSS at a time (Linux turns TSO
+    /// off in urgent mode too: a device copies the urgent pointer into every piece).
+    fn burst_limit(&self) -> u32 {
+        let mss = self.snd.mss;
+        if self.burst <= mss || (self.sends_urgent && self.snd.up.is_some()) {
+            return mss;
+        }
+        self.burst / mss * mss
+    }
+
+    /// A super-segment's last piece shorter than the MSS is sent only where it would be
+    /// sent on its own after the pieces before it (in flight by then): at the end of the
+    /// data with Nagle off or a FIN to follow. Otherwise the segment stops at a whole MSS,
+    /// so offload changes how segments are handed over, never what goes on the wire.
+    fn whole_segments(&self, len: u32, avail: u32) -> u32 {
+        let mss = self.snd.mss;
+        let tail = len % mss;
+        if len <= mss || tail == 0 {
+            return len;
+        }
+        let tail_allowed = len == avail && (!self.snd.nagle || self.snd.fin_queued);
+        if tail_allowed { len } else { len - tail }
     }
 
     /// Invariant: anything unacknowledged has a retransmission or persist timer behind it.

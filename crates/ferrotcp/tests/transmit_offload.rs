@@ -1,0 +1,142 @@
+//! Transmit offloads (`Stack::poll_transmit_offload`): for a device that checksums and cuts
+//! TCP segments itself, new data leaves as super-segments with a partial checksum; cut in
+//! software they are exactly the segments the stack would have sent one by one.
+
+mod common;
+
+use common::*;
+use ferrotcp::time::Duration;
+use ferrotcp::wire::offload::{FrameOffload, finish_in_software};
+use ferrotcp::wire::{EthernetRepr, Ipv4Repr, TcpFlags, TcpRepr, Transmit, TxOffload};
+
+const MSS: usize = 1460;
+const ETH: usize = EthernetRepr::HEADER_LEN;
+
+/// Cuts `t` as the device would; returns each piece's (IP identification, TCP header, payload),
+/// with both checksums verified.
+fn cut(t: &Transmit) -> Vec<(u16, TcpRepr, Vec<u8>)> {
+    let mut out = Vec::new();
+    finish_in_software(&t.frame, ETH, &t.offload, |p| {
+        let (ip, seg) = Ipv4Repr::parse(&p[ETH..]).expect("IPv4 header checksum");
+        let (tcp, data) = TcpRepr::parse(seg, STACK_IP, PEER_IP, true).expect("TCP checksum");
+        out.push((ip.ident, tcp, data.to_vec()));
+    })
+    .expect("an IPv4 TCP frame");
+    out
+}
+
+#[test]
+fn new_data_leaves_as_one_super_segment_the_device_cuts_at_the_mss() {
+    let mut h = Harness::new();
+    let (c, iss) = h.establish_active();
+    let now = h.now;
+    h.stack.tcp_set_nodelay(c, true).expect("nodelay");
+    let data: Vec<u8> = (0..10 * MSS + 100).map(|i| (i * 31) as u8).collect();
+    h.stack.tcp_send(now, c, &data).expect("send");
+    let t = h
+        .stack
+        .poll_transmit_offload(now, TxOffload::ALL)
+        .expect("a segment");
+    // The initial window is ten segments: all ten in one frame, the last 100 bytes wait.
+    let seg = t.offload.segmentation.expect("a super-segment");
+    assert_eq!(usize::from(seg.size), MSS);
+    assert_eq!(usize::from(seg.header_len), ETH + 20 + 20);
+    let csum = t.offload.checksum.expect("checksum left to the device");
+    assert_eq!((csum.start, csum.offset), ((ETH + 20) as u16, 16));
+    assert_eq!(t.frame.len(), ETH + 20 + 20 + 10 * MSS);
+    assert_eq!(h.stack.stats().super_segments_out, 1);
+    let pieces = cut(&t);
+    assert_eq!(pieces.len(), 10);
+    let first_ident = pieces[0].0;
+    for (i, (ident, tcp, payload)) in pieces.iter().enumerate() {
+        assert_eq!(
+            *ident,
+            first_ident.wrapping_add(i as u16),
+            "identifications count up"
+        );
+        assert_eq!(tcp.seq.0, iss.wrapping_add(1 + (i * MSS) as u32));
+        assert_eq!(tcp.ack.0, PEER_ISS + 1);
+        assert_eq!(*payload, data[i * MSS..(i + 1) * MSS]);
+        assert!(!tcp.flags.contains(TcpFlags::PSH), "more data follows");
+    }
+    assert!(
+        h.stack.poll_transmit_offload(now, TxOffload::ALL).is_none(),
+        "the window is full"
+    );
+    // The ACK opens the window: the 100-byte rest goes, and its identification follows the
+    // ten pieces' (no two packets in flight share one).
+    h.send(seg_ack(iss.wrapping_add(1 + 10 * MSS as u32)), &[]);
+    let rest = h
+        .stack
+        .poll_transmit_offload(h.now, TxOffload::ALL)
+        .expect("the rest");
+    assert_eq!(rest.offload.segmentation, None, "shorter than one MSS");
+    let rest = cut(&rest);
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].0, first_ident.wrapping_add(10));
+    assert_eq!(rest[0].2, data[10 * MSS..]);
+    assert!(rest[0].1.flags.contains(TcpFlags::PSH));
+}
+
+fn seg_ack(ack: u32) -> TcpRepr {
+    seg(TcpFlags::ACK, PEER_ISS + 1, ack)
+}
+
+#[test]
+fn checksum_offload_alone_sends_one_mss_at_a_time_with_partial_checksums() {
+    let mut h = Harness::new();
+    let (c, _) = h.establish_active();
+    let now = h.now;
+    h.stack.tcp_send(now, c, &vec![9u8; 3 * MSS]).expect("send");
+    let device = TxOffload {
+        checksum: true,
+        segmentation: false,
+    };
+    let mut frames = 0;
+    while let Some(t) = h.stack.poll_transmit_offload(now, device) {
+        assert_eq!(t.offload.segmentation, None);
+        assert!(t.offload.checksum.is_some());
+        assert_eq!(cut(&t).len(), 1);
+        frames += 1;
+    }
+    assert_eq!(frames, 3);
+    assert_eq!(h.stack.stats().super_segments_out, 0);
+}
+
+#[test]
+fn frames_held_for_arp_are_finished_in_software() {
+    let mut h = Harness::new();
+    let (c, iss) = h.establish_active();
+    // The peer's ARP entry expires (60 s): the next segment waits for a new resolution.
+    h.advance(Duration::from_secs(61));
+    h.output();
+    let now = h.now;
+    h.stack.tcp_set_nodelay(c, true).expect("nodelay");
+    h.stack.tcp_send(now, c, &vec![5u8; 4 * MSS]).expect("send");
+    let arp = h
+        .stack
+        .poll_transmit_offload(now, TxOffload::ALL)
+        .expect("an ARP request");
+    assert_eq!(arp.offload, FrameOffload::default());
+    assert!(
+        h.stack.poll_transmit_offload(now, TxOffload::ALL).is_none(),
+        "the data waits for ARP"
+    );
+    h.send_frame(&arp_frame(ferrotcp::wire::ArpOperation::Reply));
+    let mut seqs = Vec::new();
+    while let Some(t) = h.stack.poll_transmit_offload(now, TxOffload::ALL) {
+        assert_eq!(
+            t.offload,
+            FrameOffload::default(),
+            "finished while it waited"
+        );
+        let (_, seg) = Ipv4Repr::parse(&t.frame[ETH..]).expect("ip");
+        let (tcp, data) = TcpRepr::parse(seg, STACK_IP, PEER_IP, true).expect("checksum");
+        assert_eq!(data.len(), MSS);
+        seqs.push(tcp.seq.0);
+    }
+    let expected: Vec<u32> = (0..4)
+        .map(|i| iss.wrapping_add(1 + i * MSS as u32))
+        .collect();
+    assert_eq!(seqs, expected);
+}
