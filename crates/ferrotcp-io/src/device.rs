@@ -20,6 +20,7 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::vnet;
+use ferrotcp::wire::FrameOffload;
 
 /// Which kind of device to open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -298,7 +299,26 @@ impl Device {
     /// Writes one frame (TAP) or packet (TUN); may return `Err(WouldBlock)` when the
     /// kernel's queue is full.
     pub fn send(&self, frame: &[u8]) -> io::Result<usize> {
+        self.send_offloaded(frame, &FrameOffload::default())
+    }
+
+    /// Whether frames carry a virtio-net header, so [`send_offloaded`](Self::send_offloaded)
+    /// can leave checksums and segmentation to the kernel.
+    pub fn transmit_offload(&self) -> bool {
+        self.vnet
+    }
+
+    /// Writes one frame, leaving to the kernel what `offload` says (its TCP checksum, cutting
+    /// a super-segment at the MSS: Linux's GSO does it as for a NIC's frames). Without a
+    /// virtio-net header only finished frames can go: anything else is `InvalidInput`.
+    pub fn send_offloaded(&self, frame: &[u8], offload: &FrameOffload) -> io::Result<usize> {
         if !self.vnet {
+            if !offload.is_none() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "an unfinished frame for a device without a virtio-net header",
+                ));
+            }
             // SAFETY: `frame` is valid for reads of `frame.len()` bytes and `fd` is open.
             let n = unsafe { libc::write(self.fd.as_raw_fd(), frame.as_ptr().cast(), frame.len()) };
             if n < 0 {
@@ -306,8 +326,8 @@ impl Device {
             }
             return Ok(n.unsigned_abs());
         }
-        // An all-zero header: a finished frame, checksummed, one segment.
-        let hdr = [0u8; vnet::HEADER_LEN];
+        // All zero for a finished frame, checksummed, one segment.
+        let hdr = vnet::VnetHeader::for_transmit(offload).emit();
         let iov = [
             libc::iovec {
                 iov_base: hdr.as_ptr().cast_mut().cast(),

@@ -13,6 +13,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration as StdDuration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
 
 use ferrotcp::time::Instant;
+use ferrotcp::wire::offload::finish_in_software;
+use ferrotcp::wire::{FrameOffload, Transmit, TxOffload};
 use ferrotcp::{Event, ListenerHandle, Stack, StackConfig, TcpHandle, UdpHandle};
 
 use crate::device::{Device, DeviceError, DeviceKind};
@@ -211,6 +213,9 @@ pub struct RuntimeReport {
     pub coalesced_frames_in: u64,
     /// Frames refused by the device layer (a malformed virtio-net header).
     pub bad_frames_in: u64,
+    /// TCP super-segments written for the kernel to cut (transmit segmentation offload),
+    /// each one system call where there would have been several.
+    pub super_segments_out: u64,
 }
 
 /// How long a graceful shutdown may take before the rest is reset.
@@ -235,6 +240,11 @@ impl Runtime {
             Device::open(&config.device, config.kind)?
         };
         let receive_offload = device.receive_offload();
+        let tx_offload = if device.transmit_offload() && config.impair.is_none() {
+            TxOffload::ALL
+        } else {
+            TxOffload::NONE
+        };
         config.stack.mtu = device.mtu()?;
         config.stack.medium = match config.kind {
             DeviceKind::Tap => ferrotcp::Medium::Ethernet,
@@ -297,6 +307,7 @@ impl Runtime {
             max_plain_frame: frame_limit(&config.stack),
             sent: Vec::with_capacity(TX_BATCH),
             records: Vec::new(),
+            tx_offload,
         };
         let thread = std::thread::Builder::new()
             .name("ferrotcp-runtime".into())
@@ -423,7 +434,11 @@ struct Worker {
     max_plain_frame: usize,
     /// Frames taken from the stack and written (or being written) this round; they go back
     /// to the stack's pool under the next lock, so steady traffic allocates no frames.
-    sent: Vec<Vec<u8>>,
+    sent: Vec<Transmit>,
+    /// What the device finishes for us: checksums and segmentation with a virtio-net
+    /// header, unless an impairment needs finished frames (it drops them one by one) or the
+    /// kernel refused an offloaded frame once.
+    tx_offload: TxOffload,
     /// Trace records waiting to be printed once the lock is released.
     records: Vec<ferrotcp::trace::TraceRecord>,
 }
@@ -529,8 +544,8 @@ impl Worker {
         loop {
             let mut inner = self.shared.lock();
             // Frames written last time go back to the stack's pool.
-            for frame in self.sent.drain(..) {
-                inner.stack.recycle(frame);
+            for t in self.sent.drain(..) {
+                inner.stack.recycle(t.frame);
             }
             if first {
                 first = false;
@@ -544,8 +559,8 @@ impl Worker {
                 }
             }
             while self.sent.len() < TX_BATCH {
-                match inner.stack.poll_transmit(now) {
-                    Some(frame) => self.sent.push(frame),
+                match inner.stack.poll_transmit_offload(now, self.tx_offload) {
+                    Some(t) => self.sent.push(t),
                     None => break,
                 }
             }
@@ -568,8 +583,8 @@ impl Worker {
                 break;
             }
             let batch = core::mem::take(&mut self.sent);
-            for frame in &batch {
-                self.transmit(now, wall, frame);
+            for t in &batch {
+                self.transmit(now, wall, t);
             }
             self.sent = batch;
         }
@@ -583,29 +598,85 @@ impl Worker {
     }
 
     /// One outgoing frame: traced, then impaired or written.
-    fn transmit(&mut self, now: Instant, wall: StdInstant, frame: &[u8]) {
+    fn transmit(&mut self, now: Instant, wall: StdInstant, t: &Transmit) {
+        let frame = &t.frame[..];
         if self.trace
             && let Some(line) = live_trace::segment_line(now, self.medium, Direction::Out, frame)
         {
             eprintln!("{line}");
         }
         if let Some(imp) = self.tx_impair.as_mut() {
+            // Impaired runs take finished frames only (`tx_offload` is NONE).
             if !imp.push(wall, frame.to_vec()) {
                 self.report.impaired_dropped += 1;
             }
         } else {
-            self.send(frame);
+            self.send_offloaded(frame, &t.offload);
         }
     }
 
+    /// Writes a frame, leaving the kernel what `offload` says. The capture shows what goes
+    /// on the wire: a super-segment as the pieces the kernel cuts it into.
+    fn send_offloaded(&mut self, frame: &[u8], offload: &FrameOffload) {
+        if offload.is_none() {
+            self.send(frame);
+            return;
+        }
+        let l2 = self.l2_len();
+        if let Some(p) = self.pcap.as_mut() {
+            let _ = finish_in_software(frame, l2, offload, |piece| {
+                let _ = p.write_packet(unix_now(), piece);
+            });
+        }
+        match self.device.send_offloaded(frame, offload) {
+            Ok(_) => {
+                self.report.frames_out += 1;
+                if offload.segmentation.is_some() {
+                    self.report.super_segments_out += 1;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
+                // The kernel refuses the virtio-net header's offloads: say so once, finish
+                // this frame and every later one here.
+                eprintln!(
+                    "ferrotcp-io: {}: the kernel refused an offloaded frame ({e});                      checksumming and segmenting in user space from now on",
+                    self.device.name()
+                );
+                self.tx_offload = TxOffload::NONE;
+                let mut pieces = Vec::new();
+                let _ = finish_in_software(frame, self.l2_len(), offload, |p| {
+                    pieces.push(p.to_vec());
+                });
+                for piece in pieces {
+                    self.write(&piece);
+                }
+            }
+            // The kernel's queue is full: drop it like a full NIC queue; TCP retransmits.
+            Err(_) => self.report.device_send_dropped += 1,
+        }
+    }
+
+    /// Writes a finished frame, captured first.
     fn send(&mut self, frame: &[u8]) {
         if let Some(p) = self.pcap.as_mut() {
             let _ = p.write_packet(unix_now(), frame);
         }
+        self.write(frame);
+    }
+
+    fn write(&mut self, frame: &[u8]) {
         match self.device.send(frame) {
             Ok(_) => self.report.frames_out += 1,
             // The kernel's queue is full: drop it like a full NIC queue; TCP retransmits.
             Err(_) => self.report.device_send_dropped += 1,
+        }
+    }
+
+    /// The link header's length in front of each IPv4 packet.
+    fn l2_len(&self) -> usize {
+        match self.medium {
+            ferrotcp::Medium::Ethernet => ferrotcp::wire::EthernetRepr::HEADER_LEN,
+            ferrotcp::Medium::Ip => 0,
         }
     }
 

@@ -8,12 +8,17 @@
 //! pseudo-header sum; the rest is to be summed from `csum_start`). [`complete`] turns such a
 //! frame into an ordinary one, with a correct checksum, so the stack checks it as any other.
 
+use ferrotcp::wire::FrameOffload;
 use ferrotcp::wire::checksum;
 
 pub const HEADER_LEN: usize = 10;
 
 /// `VIRTIO_NET_HDR_F_NEEDS_CSUM`.
 const NEEDS_CSUM: u8 = 1;
+/// `VIRTIO_NET_HDR_GSO_TCPV4`.
+const GSO_TCPV4: u8 = 1;
+/// `VIRTIO_NET_HDR_GSO_ECN`: the segment carries CWR, to be kept on the first piece only.
+const GSO_ECN: u8 = 0x80;
 
 /// What a header says about its frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,6 +26,8 @@ pub struct VnetHeader {
     pub flags: u8,
     /// `VIRTIO_NET_HDR_GSO_*`: 0 for an ordinary frame, 1 (TCPv4) for a coalesced one.
     pub gso_type: u8,
+    /// The headers' length (link, IPv4, TCP) of a super-segment: a hint the kernel checks.
+    pub hdr_len: u16,
     pub gso_size: u16,
     pub csum_start: u16,
     pub csum_offset: u16,
@@ -34,11 +41,49 @@ pub enum VnetError {
 }
 
 impl VnetHeader {
+    /// The header that asks the kernel to finish a frame as `offload` says: compute the TCP
+    /// checksum (`NEEDS_CSUM`), cut a super-segment at its MSS (`GSO_TCPV4`). All zero for a
+    /// finished frame.
+    pub fn for_transmit(offload: &FrameOffload) -> VnetHeader {
+        let mut hdr = VnetHeader {
+            flags: 0,
+            gso_type: 0,
+            hdr_len: 0,
+            gso_size: 0,
+            csum_start: 0,
+            csum_offset: 0,
+        };
+        if let Some(c) = offload.checksum {
+            hdr.flags = NEEDS_CSUM;
+            hdr.csum_start = c.start;
+            hdr.csum_offset = c.offset;
+        }
+        if let Some(s) = offload.segmentation {
+            hdr.gso_type = GSO_TCPV4 | if s.cwr { GSO_ECN } else { 0 };
+            hdr.gso_size = s.size;
+            hdr.hdr_len = s.header_len;
+        }
+        hdr
+    }
+
+    /// The 10 bytes, little-endian (`TUNSETVNETLE`).
+    pub fn emit(&self) -> [u8; HEADER_LEN] {
+        let mut b = [0u8; HEADER_LEN];
+        b[0] = self.flags;
+        b[1] = self.gso_type;
+        b[2..4].copy_from_slice(&self.hdr_len.to_le_bytes());
+        b[4..6].copy_from_slice(&self.gso_size.to_le_bytes());
+        b[6..8].copy_from_slice(&self.csum_start.to_le_bytes());
+        b[8..10].copy_from_slice(&self.csum_offset.to_le_bytes());
+        b
+    }
+
     pub fn parse(bytes: &[u8; HEADER_LEN]) -> VnetHeader {
         let le = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
         VnetHeader {
             flags: bytes[0],
             gso_type: bytes[1],
+            hdr_len: le(2),
             gso_size: le(4),
             csum_start: le(6),
             csum_offset: le(8),
@@ -104,6 +149,7 @@ mod tests {
         let hdr = VnetHeader {
             flags: NEEDS_CSUM,
             gso_type: 1,
+            hdr_len: 66,
             gso_size: 1448,
             csum_start: 34,
             csum_offset: 16,
@@ -142,5 +188,39 @@ mod tests {
         assert_eq!(h.gso_size, 1448);
         assert_eq!(h.csum_start, 34);
         assert_eq!(h.csum_offset, 16);
+        assert_eq!(h.hdr_len, 0x36);
+        assert_eq!(h.emit(), [1, 1, 0x36, 0, 0xa8, 0x05, 0x22, 0, 0x10, 0]);
+    }
+
+    #[test]
+    fn a_super_segment_asks_for_checksum_and_tcpv4_segmentation() {
+        use ferrotcp::wire::offload::{PartialChecksum, Segmentation};
+        let mut offload = FrameOffload {
+            checksum: Some(PartialChecksum {
+                start: 34,
+                offset: 16,
+            }),
+            segmentation: Some(Segmentation {
+                size: 1448,
+                header_len: 66,
+                cwr: false,
+            }),
+        };
+        let h = VnetHeader::for_transmit(&offload);
+        assert_eq!(h.emit(), [1, 1, 66, 0, 0xa8, 0x05, 34, 0, 16, 0]);
+        offload.segmentation = offload
+            .segmentation
+            .map(|s| Segmentation { cwr: true, ..s });
+        assert_eq!(VnetHeader::for_transmit(&offload).gso_type, 0x81, "GSO_ECN");
+        offload.segmentation = None;
+        assert_eq!(
+            VnetHeader::for_transmit(&offload).emit(),
+            [1, 0, 0, 0, 0, 0, 34, 0, 16, 0],
+            "checksum only"
+        );
+        assert_eq!(
+            VnetHeader::for_transmit(&FrameOffload::default()).emit(),
+            [0; HEADER_LEN]
+        );
     }
 }
