@@ -27,7 +27,7 @@ pub(super) struct Control {
 }
 const IP: usize = Ipv4Repr::HEADER_LEN;
 /// Where the checksum lies in a TCP header.
-const TCP_CHECKSUM_OFFSET: u16 = 16;
+const TCP_CHECKSUM_OFFSET: u16 = crate::wire::tcp::field::CHECKSUM as u16;
 /// The payload of a super-segment: whole MSS-sized pieces within one IPv4 packet's 65,535
 /// bytes, with room for the largest TCP header (Linux's GSO limit is the same 64 KiB).
 const MAX_SUPER_SEGMENT_PAYLOAD: u32 = (u16::MAX as usize - IP - 60) as u32;

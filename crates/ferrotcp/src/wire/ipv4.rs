@@ -36,7 +36,7 @@ impl From<IpProtocol> for u8 {
     }
 }
 
-mod field {
+pub(crate) mod field {
     pub const VER_IHL: usize = 0;
     pub const TOS: usize = 1;
     pub const LENGTH: usize = 2;

@@ -76,14 +76,9 @@ pub struct Transmit {
     pub offload: FrameOffload,
 }
 
-const TCP_SEQ: usize = 4;
-const TCP_DATA_OFF: usize = 12;
-const TCP_FLAGS: usize = 13;
-const TCP_CHECKSUM: usize = 16;
-const FIN: u8 = 0x01;
-const PSH: u8 = 0x08;
-const CWR: u8 = 0x80;
-const PROTOCOL_TCP: u8 = 6;
+use super::ipv4::field as ip;
+use super::tcp::field as tcp;
+use super::{IpProtocol, TcpFlags};
 
 /// Does in software what `offload` leaves to the device: calls `piece` with each finished
 /// frame (one, or one per `size` bytes of payload). `l2_len` is the link header's length
@@ -128,17 +123,17 @@ struct Layout {
 
 impl Layout {
     fn of(frame: &[u8], l2_len: usize) -> Result<Layout, WireError> {
-        let ip = frame.get(l2_len..).ok_or(WireError::Truncated)?;
-        let first = *ip.first().ok_or(WireError::Truncated)?;
+        let packet = frame.get(l2_len..).ok_or(WireError::Truncated)?;
+        let first = *packet.first().ok_or(WireError::Truncated)?;
         let ihl = usize::from(first & 0x0F) * 4;
         if first >> 4 != 4 || ihl < 20 {
             return Err(WireError::Malformed);
         }
-        if ip.get(9) != Some(&PROTOCOL_TCP) {
+        if packet.get(ip::PROTOCOL).copied() != Some(u8::from(IpProtocol::Tcp)) {
             return Err(WireError::Malformed);
         }
         let l4 = l2_len + ihl;
-        let offset = *frame.get(l4 + TCP_DATA_OFF).ok_or(WireError::Truncated)?;
+        let offset = *frame.get(l4 + tcp::DATA_OFF).ok_or(WireError::Truncated)?;
         let thl = usize::from(offset >> 4) * 4;
         if thl < 20 {
             return Err(WireError::Malformed);
@@ -157,31 +152,31 @@ impl Layout {
     /// Makes `p` (headers copied from the super-segment, then piece `i`'s payload) a
     /// finished packet of its own.
     fn rewrite(&self, p: &mut [u8], i: usize, size: usize, last: bool) {
-        let ip_len = (p.len() - self.l3) as u16;
-        let ident = get16(p, self.l3 + 4).wrapping_add(i as u16);
-        put16(p, self.l3 + 2, ip_len);
-        put16(p, self.l3 + 4, ident);
-        put16(p, self.l3 + 10, 0);
-        let ihl = self.l4 - self.l3;
-        let ip_sum = checksum::checksum(&p[self.l3..self.l4]);
-        put16(p, self.l3 + 10, ip_sum);
-        let seq = get32(p, self.l4 + TCP_SEQ).wrapping_add((i * size) as u32);
-        put32(p, self.l4 + TCP_SEQ, seq);
-        let mut flags = p[self.l4 + TCP_FLAGS];
+        let (l3, l4) = (self.l3, self.l4);
+        let ip_len = (p.len() - l3) as u16;
+        let ident = get16(p, l3 + ip::IDENT).wrapping_add(i as u16);
+        put16(p, l3 + ip::LENGTH, ip_len);
+        put16(p, l3 + ip::IDENT, ident);
+        put16(p, l3 + ip::CHECKSUM, 0);
+        let ip_sum = checksum::checksum(&p[l3..l4]);
+        put16(p, l3 + ip::CHECKSUM, ip_sum);
+        let seq = get32(p, l4 + tcp::SEQ).wrapping_add((i * size) as u32);
+        put32(p, l4 + tcp::SEQ, seq);
+        let mut flags = TcpFlags(p[l4 + tcp::FLAGS]);
         if !last {
-            flags &= !(FIN | PSH);
+            flags.remove(TcpFlags::FIN | TcpFlags::PSH);
         }
         if i > 0 {
-            flags &= !CWR;
+            flags.remove(TcpFlags::CWR);
         }
-        p[self.l4 + TCP_FLAGS] = flags;
-        put16(p, self.l4 + TCP_CHECKSUM, 0);
-        let src = super::get_ipv4(p, self.l3 + 12);
-        let dst = super::get_ipv4(p, self.l3 + 16);
-        let tcp_len = (p.len() - self.l3 - ihl) as u16;
-        let acc = checksum::pseudo_header_v4(src, dst, PROTOCOL_TCP, tcp_len);
-        let sum = checksum::checksum_with(acc, &p[self.l4..]);
-        put16(p, self.l4 + TCP_CHECKSUM, sum);
+        p[l4 + tcp::FLAGS] = flags.0;
+        put16(p, l4 + tcp::CHECKSUM, 0);
+        let src = super::get_ipv4(p, l3 + ip::SRC);
+        let dst = super::get_ipv4(p, l3 + ip::DST);
+        let tcp_len = (p.len() - l4) as u16;
+        let acc = checksum::pseudo_header_v4(src, dst, IpProtocol::Tcp.into(), tcp_len);
+        let sum = checksum::checksum_with(acc, &p[l4..]);
+        put16(p, l4 + tcp::CHECKSUM, sum);
     }
 }
 

@@ -313,7 +313,7 @@ impl TcpOptions {
     }
 }
 
-mod field {
+pub(crate) mod field {
     pub const SRC_PORT: usize = 0;
     pub const DST_PORT: usize = 2;
     pub const SEQ: usize = 4;
