@@ -87,6 +87,14 @@ impl std::error::Error for DeviceError {
     }
 }
 
+/// One frame read by [`Device::recv_frame`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received {
+    pub len: usize,
+    /// The kernel vouches for its transport checksum.
+    pub checksum_trusted: bool,
+}
+
 /// An open TAP or TUN device. Reads and writes never block.
 pub struct Device {
     fd: OwnedFd,
@@ -254,6 +262,12 @@ impl Device {
     /// `buf` should hold the largest frame: MTU bytes for TUN, MTU + 14 for TAP (the kernel
     /// may drop a frame that does not fit).
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.recv_frame(buf).map(|r| r.len)
+    }
+
+    /// As [`recv`](Self::recv), and whether the kernel vouches for the frame's transport
+    /// checksum (see [`vnet::VnetHeader::checksum_trusted`]), so the stack may skip it.
+    pub fn recv_frame(&self, buf: &mut [u8]) -> io::Result<Received> {
         if !self.vnet {
             // SAFETY: `buf` is valid for writes of `buf.len()` bytes and `fd` is open.
             let n = unsafe { libc::read(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
@@ -261,7 +275,10 @@ impl Device {
                 return Err(io::Error::last_os_error());
             }
             // `n >= 0` here; never report more than the buffer holds.
-            return Ok(n.unsigned_abs().min(buf.len()));
+            return Ok(Received {
+                len: n.unsigned_abs().min(buf.len()),
+                checksum_trusted: false,
+            });
         }
         let mut hdr = [0u8; vnet::HEADER_LEN];
         let iov = [
@@ -287,13 +304,17 @@ impl Device {
         };
         let len = len.min(buf.len());
         let frame = &mut buf[..len];
-        vnet::complete(&vnet::VnetHeader::parse(&hdr), frame).map_err(|e| {
+        let hdr = vnet::VnetHeader::parse(&hdr);
+        vnet::complete(&hdr, frame).map_err(|e| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!("virtio-net header: {e:?}"),
             )
         })?;
-        Ok(frame.len())
+        Ok(Received {
+            len,
+            checksum_trusted: hdr.checksum_trusted(),
+        })
     }
 
     /// Writes one frame (TAP) or packet (TUN); may return `Err(WouldBlock)` when the

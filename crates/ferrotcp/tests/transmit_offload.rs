@@ -140,3 +140,36 @@ fn frames_held_for_arp_are_finished_in_software() {
         .collect();
     assert_eq!(seqs, expected);
 }
+
+#[test]
+fn a_frame_the_device_vouches_for_skips_the_tcp_checksum_and_nothing_else() {
+    let mut h = Harness::new();
+    let (_, iss) = h.establish_active();
+    let data = seg(
+        TcpFlags::ACK | TcpFlags::PSH,
+        PEER_ISS + 1,
+        iss.wrapping_add(1),
+    );
+    let mut frame = tcp_frame(&data, b"hello");
+    // A wrong TCP checksum (what a TAP device hands over with NEEDS_CSUM, before completing).
+    let at = ETH + 20 + 16;
+    frame[at] ^= 0xFF;
+    h.send_frame(&frame);
+    assert_eq!(
+        h.stack.stats().bad_checksum,
+        1,
+        "an ordinary receive checks it"
+    );
+    h.expect_none();
+    // The IPv4 header checksum is still checked.
+    let mut bad_ip = frame.clone();
+    bad_ip[ETH + 10] ^= 0xFF;
+    h.stack.receive_checksum_verified(h.now, &bad_ip);
+    assert_eq!(h.stack.stats().bad_checksum, 2);
+    h.expect_none();
+    h.stack.receive_checksum_verified(h.now, &frame);
+    assert_eq!(h.stack.stats().bad_checksum, 2);
+    h.advance(Duration::from_millis(200));
+    let ack = h.expect_one();
+    assert_eq!(ack.ack(), PEER_ISS + 1 + 5, "the data was taken");
+}

@@ -30,9 +30,22 @@ fn drop_reason(e: WireError) -> DropReason {
 impl Stack {
     /// A frame arrived from the link.
     pub fn receive(&mut self, now: Instant, frame: &[u8]) {
+        self.receive_frame(now, frame, false);
+    }
+
+    /// A frame whose TCP checksum the device has already verified, or whose sender never
+    /// left this machine (a TAP/TUN device's virtio-net header says `DATA_VALID` or
+    /// `NEEDS_CSUM`: Linux trusts such packets the same way). TCP skips its pass over the
+    /// payload; everything else is checked as in [`receive`](Self::receive).
+    pub fn receive_checksum_verified(&mut self, now: Instant, frame: &[u8]) {
+        self.receive_frame(now, frame, true);
+    }
+
+    fn receive_frame(&mut self, now: Instant, frame: &[u8], tcp_checksum_verified: bool) {
         self.stats.frames_in += 1;
+        let verify = !tcp_checksum_verified;
         if self.config.medium == Medium::Ip {
-            return self.on_ipv4(now, None, frame);
+            return self.on_ipv4(now, None, frame, verify);
         }
         let (eth, payload) = match EthernetRepr::parse(frame) {
             Ok(v) => v,
@@ -43,7 +56,7 @@ impl Stack {
         }
         match eth.ethertype {
             EtherType::Arp => self.on_arp(now, payload),
-            EtherType::Ipv4 => self.on_ipv4(now, Some(eth.src), payload),
+            EtherType::Ipv4 => self.on_ipv4(now, Some(eth.src), payload, verify),
             EtherType::Ipv6 | EtherType::Unknown(_) => {
                 self.drop_input(now, DropReason::UnknownProtocol)
             }
@@ -82,7 +95,8 @@ impl Stack {
         }
     }
 
-    fn on_ipv4(&mut self, now: Instant, src_mac: Option<MacAddr>, packet: &[u8]) {
+    /// `verify_tcp`: check the TCP checksum (see `receive_checksum_verified`).
+    fn on_ipv4(&mut self, now: Instant, src_mac: Option<MacAddr>, packet: &[u8], verify_tcp: bool) {
         let (ip, payload) = match Ipv4Repr::parse(packet) {
             Ok(v) => v,
             Err(e) => return self.drop_input(now, drop_reason(e)),
@@ -109,7 +123,7 @@ impl Stack {
             return self.drop_input(now, DropReason::NotForUs);
         }
         match ip.protocol {
-            IpProtocol::Tcp if unicast => self.on_tcp(now, &ip, payload),
+            IpProtocol::Tcp if unicast => self.on_tcp(now, &ip, payload, verify_tcp),
             // MUST-57 (RFC 9293 §3.9.1.1): segments to broadcast or multicast addresses are silently discarded.
             IpProtocol::Tcp => self.drop_input(now, DropReason::NotForUs),
             IpProtocol::Udp => self.on_udp(now, &ip, packet, payload, unicast),
@@ -254,8 +268,8 @@ impl Stack {
         }
     }
 
-    fn on_tcp(&mut self, now: Instant, ip: &Ipv4Repr, payload: &[u8]) {
-        let (seg, data) = match TcpRepr::parse(payload, ip.src, ip.dst, true) {
+    fn on_tcp(&mut self, now: Instant, ip: &Ipv4Repr, payload: &[u8], verify: bool) {
+        let (seg, data) = match TcpRepr::parse(payload, ip.src, ip.dst, verify) {
             Ok(v) => v,
             Err(e) => return self.drop_input(now, drop_reason(e)),
         };
