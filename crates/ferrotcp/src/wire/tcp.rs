@@ -529,6 +529,7 @@ impl TcpRepr {
     }
 
     /// Writes everything but the checksum (left zero); returns the pseudo-header sum.
+    #[inline]
     fn emit_header(&self, segment: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr) -> u64 {
         let hl = self.header_len();
         debug_assert!(segment.len() >= hl && segment.len() <= usize::from(u16::MAX));

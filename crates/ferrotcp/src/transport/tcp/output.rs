@@ -45,6 +45,7 @@ const MAX_PERSIST: Duration = Duration::from_secs(60);
 /// A header from this connection: ports, SEQ, and (with ACK) RCV.NXT and our window, and the
 /// timestamp option when timestamps are in use. Any segment with ACK set answers whatever ACK
 /// was owed.
+#[inline]
 fn header(
     shared: &mut Shared,
     rcv: Option<&mut Receiver>,

@@ -189,6 +189,7 @@ impl ConnTable {
     /// bulk transfer) keeps its earlier entry: that entry wakes the connection once, which
     /// finds nothing due and re-queues it at the true deadline. So a segment costs no heap
     /// work, and a connection never has more than one entry.
+    #[inline]
     pub fn schedule(&mut self, h: TcpHandle) {
         let Some(conn) = self.conns.get(h.0) else {
             return;
