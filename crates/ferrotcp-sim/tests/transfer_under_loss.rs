@@ -217,18 +217,39 @@ fn describe((time, host, frame): &(ferrotcp::time::Instant, String, Vec<u8>)) ->
 #[test]
 fn segmentation_offload_changes_nothing_on_the_wire_even_under_loss() {
     // Hosts whose interfaces checksum and cut super-segments (as a NIC with TSO, or a TAP
-    // device with a virtio-net header) hand over up to 64 KiB at a time; what the link carries
-    // must be the very frames the same hosts send one MSS at a time: the same bytes, at the same
-    // instants, so every loss, SACK and retransmission decision is the same too.
+    // device with a virtio-net header) hand over up to 64 KiB at a time, and hosts that cut
+    // them in software (GSO, the default); what the link carries must be the very frames the
+    // same hosts send deciding one MSS at a time: the same bytes, at the same instants, so
+    // every loss, SACK and retransmission decision is the same too.
     for sender in [Sender::Default, Sender::NewRenoOnly] {
         for seed in 0..40 {
             let loss = [0.0, 0.01, 0.05, 0.20][seed as usize % 4];
             let mut p = params_for(sender, seed, loss);
             p.trace = true;
+            p.gso = false;
             let plain = run_echo(&p);
+            p.gso = true;
+            let software = run_echo(&p);
+            check(&software, seed, loss);
             p.offload = TxOffload::ALL;
             let offloaded = run_echo(&p);
             check(&offloaded, seed, loss);
+            let (a, b) = (wire(&plain), wire(&software));
+            if let Some(i) = (0..a.len().min(b.len())).find(|&i| a[i] != b[i]) {
+                panic!(
+                    "{sender:?} seed {seed} loss {loss}: software GSO: frame {i} differs: {} vs {}",
+                    describe(&a[i]),
+                    describe(&b[i])
+                );
+            }
+            assert_eq!(a.len(), b.len(), "{sender:?} seed {seed}: GSO frame count");
+            assert_eq!(plain.finished_at, software.finished_at);
+            let frames_out = |o: &EchoOutcome| o.pair.net.host(o.pair.client).stats().frames_out;
+            assert_eq!(
+                frames_out(&plain),
+                frames_out(&software),
+                "seed {seed}: frames"
+            );
             let supers = offloaded
                 .pair
                 .net

@@ -82,6 +82,45 @@ fn seg_ack(ack: u32) -> TcpRepr {
     seg(TcpFlags::ACK, PEER_ISS + 1, ack)
 }
 
+/// Every frame `poll_transmit` hands over at `h.now`, parsed (checksums verified), with the
+/// connection's count of segments sent afterwards.
+fn burst_of_ten_and_a_bit(gso: bool) -> (Vec<(u16, TcpRepr, Vec<u8>)>, u64, u32) {
+    let mut h = Harness::with_config(|cfg| cfg.gso = gso);
+    let (c, iss) = h.establish_active();
+    let now = h.now;
+    h.stack.tcp_set_nodelay(c, true).expect("nodelay");
+    let before = h.stack.tcp_stats(c).expect("stats").segments_sent;
+    h.stack
+        .tcp_send(now, c, &vec![3u8; 10 * MSS + 100])
+        .expect("send");
+    let mut frames = Vec::new();
+    while let Some(frame) = h.stack.poll_transmit(now) {
+        let t = Transmit {
+            frame,
+            offload: FrameOffload::default(),
+        };
+        frames.extend(cut(&t));
+    }
+    let sent = h.stack.tcp_stats(c).expect("stats").segments_sent - before;
+    (frames, sent, iss)
+}
+
+#[test]
+fn software_segmentation_hands_over_the_frames_one_mss_at_a_time_would() {
+    // GSO (the default) decides the ten-segment initial window at once and cuts it in the
+    // stack: the same ten finished frames, counted as ten segments.
+    let (cut_in_stack, counted, iss) = burst_of_ten_and_a_bit(true);
+    let (one_by_one, counted_one_by_one, iss_one_by_one) = burst_of_ten_and_a_bit(false);
+    assert_eq!(iss, iss_one_by_one, "same seed, same connection");
+    assert_eq!(cut_in_stack.len(), 10, "the initial window, the rest waits");
+    assert_eq!(cut_in_stack, one_by_one);
+    assert_eq!((counted, counted_one_by_one), (10, 10));
+    for (i, (_, tcp, payload)) in cut_in_stack.iter().enumerate() {
+        assert_eq!(tcp.seq.0, iss.wrapping_add(1 + (i * MSS) as u32));
+        assert_eq!(payload.len(), MSS);
+    }
+}
+
 #[test]
 fn checksum_offload_alone_sends_one_mss_at_a_time_with_partial_checksums() {
     let mut h = Harness::new();

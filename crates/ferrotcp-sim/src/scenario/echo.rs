@@ -28,6 +28,8 @@ pub struct EchoParams {
     pub deadline: Duration,
     /// What both hosts' interfaces finish for them (checksums, segmentation offload).
     pub offload: TxOffload,
+    /// Both stacks' software segmentation ([`StackConfig::gso`](ferrotcp::StackConfig::gso)).
+    pub gso: bool,
 }
 
 impl EchoParams {
@@ -43,6 +45,7 @@ impl EchoParams {
             trace: false,
             deadline: Duration::from_secs(3600),
             offload: TxOffload::NONE,
+            gso: true,
         }
     }
 }
@@ -95,11 +98,14 @@ struct Server {
 }
 
 pub fn run_echo(params: &EchoParams) -> EchoOutcome {
-    let mut pair = Pair::new(
+    let mut pair = Pair::with_config(
         params.seed,
         LinkConfig::symmetric(params.link.clone()),
-        params.tcp.clone(),
         params.trace,
+        |cfg| {
+            cfg.tcp = params.tcp.clone();
+            cfg.gso = params.gso;
+        },
     );
     pair.net.set_offload(pair.client, params.offload);
     pair.net.set_offload(pair.server, params.offload);

@@ -35,6 +35,12 @@ pub struct StackConfig {
     pub trace: bool,
     /// Default time-to-live of packets we send (Linux: 64).
     pub ttl: u8,
+    /// Generic segmentation offload in software (Linux's GSO, on by default there too): new
+    /// data is decided in bursts of whole MSS segments of up to 64 KiB, as for a device that
+    /// cuts segments itself, and the stack cuts each burst into MSS-sized frames as it
+    /// hands them over. The connection's per-segment work (sender state, scoreboard, timers)
+    /// is then done once per burst; the frames on the link are the same as with it off.
+    pub gso: bool,
 }
 
 impl StackConfig {
@@ -53,6 +59,7 @@ impl StackConfig {
             udp_queue_bytes: 256 * 1024,
             trace: false,
             ttl: 64,
+            gso: true,
         }
     }
 

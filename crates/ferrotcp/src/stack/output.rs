@@ -46,7 +46,10 @@ impl Stack {
     /// later still gets only what it can finish. With [`TxOffload::NONE`], the same as
     /// [`poll_transmit`](Self::poll_transmit).
     pub fn poll_transmit_offload(&mut self, now: Instant, device: TxOffload) -> Option<Transmit> {
-        let burst = if device.segmentation {
+        // A device that only checksums gets one MSS at a time, with its checksums left to it
+        // (the queue of software-cut pieces carries finished frames).
+        let software_gso = self.config.gso && !device.checksum;
+        let burst = if device.segmentation || software_gso {
             MAX_SUPER_SEGMENT_PAYLOAD
         } else {
             0
@@ -71,10 +74,20 @@ impl Stack {
                         self.after_tcb(now, h);
                     }
                     self.tcp.schedule(h);
+                    if out.segment_size > 0 && !device.segmentation {
+                        self.cut_burst(now, h, out);
+                        continue;
+                    }
                     if let Some(t) = self.tcp_frame(now, h, out, device) {
                         self.stats.frames_out += 1;
-                        if t.offload.segmentation.is_some() {
+                        if let Some(seg) = t.offload.segmentation {
                             self.stats.super_segments_out += 1;
+                            let data = t.frame.len() - usize::from(seg.header_len);
+                            let pieces = data.div_ceil(usize::from(seg.size).max(1));
+                            if let Some(conn) = self.tcp.get_mut(h) {
+                                conn.tcb
+                                    .count_segments_sent(pieces.saturating_sub(1) as u64);
+                            }
                         }
                         return Some(t);
                     }
@@ -83,6 +96,40 @@ impl Stack {
                     self.tcp.unready(h);
                     self.tcp.schedule(h);
                 }
+            }
+        }
+    }
+
+    /// Software segmentation: queues a burst's MSS-sized pieces as frames of their own, each
+    /// built straight from the send buffer (no super-segment is assembled first). The pieces
+    /// carry what a device would give them (`wire::offload`): consecutive sequence numbers,
+    /// FIN and PSH on the last only, CWR on the first only. They leave finished (the queue
+    /// of finished frames carries no offload).
+    fn cut_burst(&mut self, now: Instant, h: crate::transport::tcp::TcpHandle, out: Outgoing) {
+        let size = out.segment_size as usize;
+        let count = out.payload_len.div_ceil(size);
+        if let Some(conn) = self.tcp.get_mut(h) {
+            conn.tcb.count_segments_sent(count as u64 - 1);
+        }
+        for i in 0..count {
+            let start = i * size;
+            let mut repr = out.repr;
+            repr.seq = repr.seq + start as u32;
+            if i + 1 < count {
+                repr.flags.remove(TcpFlags::FIN | TcpFlags::PSH);
+            }
+            if i > 0 {
+                repr.flags.remove(TcpFlags::CWR);
+            }
+            let piece = Outgoing {
+                repr,
+                payload_offset: out.payload_offset + start,
+                payload_len: size.min(out.payload_len - start),
+                ect: out.ect,
+                segment_size: 0,
+            };
+            if let Some(t) = self.tcp_frame(now, h, piece, TxOffload::NONE) {
+                self.tx_queue.push_back(t.frame);
             }
         }
     }

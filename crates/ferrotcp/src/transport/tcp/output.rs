@@ -103,6 +103,12 @@ impl Tcb {
             .map_or(0, |snd| snd.buf.append_to(offset, len, frame))
     }
 
+    /// Counts segments that left as pieces of a super-segment beyond the first (its header
+    /// was counted once, when it was made).
+    pub fn count_segments_sent(&mut self, extra: u64) {
+        self.shared.stats.segments_sent += extra;
+    }
+
     /// The next segment this connection wants to send, if any. `burst` is the most payload
     /// one segment may carry when the device cuts segments itself (segmentation offload);
     /// 0 (or anything below the MSS) for one MSS at most.
