@@ -12,7 +12,14 @@ pub struct Slab<T> {
     slots: Vec<Slot<T>>,
     free: Vec<u32>,
     len: usize,
+    /// Generation of new slots: above every generation a slot given back had, so no key
+    /// from before a shrink names a slot made after it.
+    floor: u32,
 }
+
+/// A slab that empties gives its memory back once it has grown past this many slots (a
+/// burst of connections that all ended; below this, keeping the slots avoids churn).
+const SHRINK_SLOTS: usize = 64;
 
 /// Index plus generation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,6 +34,7 @@ impl<T> Default for Slab<T> {
             slots: Vec::new(),
             free: Vec::new(),
             len: 0,
+            floor: 0,
         }
     }
 }
@@ -44,12 +52,12 @@ impl<T> Slab<T> {
         }
         let index = self.slots.len() as u32;
         self.slots.push(Slot {
-            generation: 0,
+            generation: self.floor,
             value: Some(value),
         });
         Key {
             index,
-            generation: 0,
+            generation: self.floor,
         }
     }
 
@@ -78,7 +86,18 @@ impl<T> Slab<T> {
         slot.generation = slot.generation.wrapping_add(1);
         self.free.push(key.index);
         self.len -= 1;
+        if self.len == 0 && self.slots.len() > SHRINK_SLOTS {
+            self.give_back();
+        }
         Some(value)
+    }
+
+    /// Frees the memory of an empty slab (one pass, after as many removals as slots).
+    fn give_back(&mut self) {
+        let highest = self.slots.iter().map(|s| s.generation).max().unwrap_or(0);
+        self.floor = self.floor.max(highest).wrapping_add(1);
+        self.slots = Vec::new();
+        self.free = Vec::new();
     }
 
     pub fn len(&self) -> usize {
@@ -119,5 +138,22 @@ mod tests {
         assert_eq!(s.get(a), None);
         assert_eq!(s.get(b), Some(&"b"));
         assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn an_emptied_slab_gives_its_memory_back_and_old_keys_stay_dead() {
+        let mut s = Slab::default();
+        let keys: Vec<Key> = (0..1000).map(|i| s.insert(i)).collect();
+        for &k in &keys {
+            s.remove(k);
+        }
+        assert_eq!(s.slots.capacity(), 0);
+        assert_eq!(s.free.capacity(), 0);
+        let fresh = s.insert(7);
+        assert_eq!(fresh.index, 0);
+        for &k in &keys {
+            assert_eq!(s.get(k), None, "{k:?} names a slot made after the shrink");
+        }
+        assert_eq!(s.get(fresh), Some(&7));
     }
 }

@@ -217,7 +217,11 @@ impl Stack {
         let local = SocketAddrV4::new(src, u16::from_be_bytes([tcp[0], tcp[1]]));
         let remote = SocketAddrV4::new(dst, u16::from_be_bytes([tcp[2], tcp[3]]));
         let seq = SeqNum(u32::from_be_bytes([tcp[4], tcp[5], tcp[6], tcp[7]]));
-        let Some(h) = self.tcp.lookup(local, remote) else {
+        let conn = self
+            .tcp
+            .lookup(local, remote)
+            .or_else(|| self.tcp.thaw(&(local, remote), &self.config.tcp, now));
+        let Some(h) = conn else {
             return;
         };
         let outcome = match self.tcp.get_mut(h) {
@@ -280,7 +284,11 @@ impl Stack {
         }
         let local = SocketAddrV4::new(ip.dst, seg.dst_port);
         let remote = SocketAddrV4::new(ip.src, seg.src_port);
-        if let Some(h) = self.tcp.lookup(local, remote) {
+        let conn = self
+            .tcp
+            .lookup(local, remote)
+            .or_else(|| self.tcp.thaw(&(local, remote), &self.config.tcp, now));
+        if let Some(h) = conn {
             let reply = match self.tcp.get_mut(h) {
                 Some(conn) => conn
                     .tcb

@@ -118,6 +118,8 @@ impl Stack {
             r2: self.config.tcp.r2,
             syn_retries: self.config.tcp.syn_retries,
         };
+        // TIME-WAITs kept small whose wait ends now become whole, so they end as others do.
+        self.tcp.thaw_due(now, &self.config.tcp);
         while let Some(h) = self.tcp.pop_due(now) {
             let tracing = self.config.trace;
             let trace = &mut self.trace;
@@ -251,6 +253,7 @@ impl Stack {
             None => {
                 self.tcp.mark_ready(h);
                 self.tcp.schedule(h);
+                self.tcp.freeze(h);
             }
         }
     }
@@ -318,9 +321,15 @@ impl Stack {
             .count()
     }
 
-    /// Open connections and listeners (for leak checks and diagnostics).
+    /// Connections, TIME-WAITs included (for leak checks and diagnostics).
     pub fn tcp_connection_count(&self) -> usize {
-        self.tcp.conns.len()
+        self.tcp.len()
+    }
+
+    /// Connections in TIME-WAIT that nobody holds, kept small (a subset of
+    /// [`tcp_connection_count`](Self::tcp_connection_count)).
+    pub fn tcp_time_wait_count(&self) -> usize {
+        self.tcp.time_wait.len()
     }
 
     pub fn tcp_listener_count(&self) -> usize {

@@ -95,6 +95,8 @@ impl Stack {
                 None => {
                     self.tcp.unready(h);
                     self.tcp.schedule(h);
+                    // Its last ACK is out: a TIME-WAIT nobody holds can shrink now.
+                    self.tcp.freeze(h);
                 }
             }
         }

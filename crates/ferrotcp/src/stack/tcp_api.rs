@@ -97,7 +97,7 @@ impl Stack {
                 .ok_or(TcpError::NoEphemeralPorts)?,
             Some(p) => {
                 // The 4-tuple must be free, TIME-WAIT included (RFC 9293 §3.6.1).
-                if self.tcp.lookup(SocketAddrV4::new(lip, p), remote).is_some()
+                if self.tcp.tuple_in_use(SocketAddrV4::new(lip, p), remote)
                     || self.tcp.by_port.contains_key(&p)
                 {
                     return Err(TcpError::AddrInUse);

@@ -27,6 +27,7 @@ mod sender;
 mod state;
 pub mod table;
 mod tcb;
+mod time_wait;
 mod timer;
 mod timers;
 mod timestamps;

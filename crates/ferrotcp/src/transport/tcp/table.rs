@@ -9,9 +9,11 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hasher;
 
+use super::TcpConfig;
 use super::deadlines::Deadlines;
 use super::isn::key_from_seed;
 use super::tcb::{Notify, Tcb};
+use super::time_wait::{Frozen, TimeWaitTable};
 use crate::slab::{Key, Slab};
 use crate::time::Instant;
 
@@ -81,6 +83,8 @@ pub struct ConnTable {
     /// The last successful lookup: bulk traffic hits the same connection frame after frame.
     last: Cell<Option<(FourTuple, TcpHandle)>>,
     port_hint: u32,
+    /// Connections in TIME-WAIT nobody holds, in small (see `time_wait.rs`).
+    pub(crate) time_wait: TimeWaitTable,
 }
 
 /// RFC 6335 §6 dynamic ports, the range RFC 6056 recommends.
@@ -95,7 +99,8 @@ impl ConnTable {
             conns: Slab::default(),
             by_tuple: HashMap::with_hasher(state.clone()),
             listeners: Slab::default(),
-            by_port: HashMap::with_hasher(state),
+            by_port: HashMap::with_hasher(state.clone()),
+            time_wait: TimeWaitTable::new(state),
             timers: Deadlines::default(),
             ready: VecDeque::new(),
             last: Cell::new(None),
@@ -152,7 +157,14 @@ impl ConnTable {
 
     pub fn free(&mut self, h: TcpHandle) -> Option<Conn> {
         self.unlink(h);
-        self.conns.remove(h.0)
+        let conn = self.conns.remove(h.0);
+        if self.conns.is_empty() && self.by_tuple.capacity() > 64 {
+            // A burst of connections all ended (the slab gives its slots back the same way).
+            self.by_tuple = HashMap::with_hasher(self.by_tuple.hasher().clone());
+            self.timers = Deadlines::default();
+            self.ready = VecDeque::new();
+        }
+        conn
     }
 
     pub fn mark_ready(&mut self, h: TcpHandle) {
@@ -201,9 +213,69 @@ impl ConnTable {
         }
     }
 
-    /// Earliest deadline of any connection.
+    /// Earliest deadline of any connection, frozen ones included.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.timers.first().map(|(t, _)| t)
+        let live = self.timers.first().map(|(t, _)| t);
+        match (live, self.time_wait.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Shrinks connection `h` to a TIME-WAIT entry if it is one nobody needs whole any more
+    /// (`Tcb::freeze`); its handle is then gone.
+    pub fn freeze(&mut self, h: TcpHandle) {
+        let Some((frozen, expires)) = self.get(h).and_then(|c| c.tcb.freeze()) else {
+            return;
+        };
+        self.free(h);
+        self.time_wait.insert(frozen, expires);
+    }
+
+    /// The connection for `tuple` from the TIME-WAIT entries, made whole again (a segment
+    /// arrived for it).
+    pub fn thaw(
+        &mut self,
+        tuple: &FourTuple,
+        config: &TcpConfig,
+        now: Instant,
+    ) -> Option<TcpHandle> {
+        let (frozen, expires) = self.time_wait.take(tuple)?;
+        Some(self.insert_thawed(&frozen, config, now, expires))
+    }
+
+    /// Makes whole the TIME-WAIT entries whose wait has ended, so that their timers run as
+    /// every connection's do.
+    pub fn thaw_due(&mut self, now: Instant, config: &TcpConfig) {
+        while let Some((frozen, expires)) = self.time_wait.take_due(now) {
+            self.insert_thawed(&frozen, config, now, expires);
+        }
+    }
+
+    fn insert_thawed(
+        &mut self,
+        frozen: &Frozen,
+        config: &TcpConfig,
+        now: Instant,
+        expires: Instant,
+    ) -> TcpHandle {
+        let h = self.insert(frozen.thaw(config, now, expires), None);
+        self.schedule(h);
+        h
+    }
+
+    /// Connections, frozen TIME-WAITs included.
+    pub fn len(&self) -> usize {
+        self.conns.len() + self.time_wait.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether a connection (in TIME-WAIT or not) holds this 4-tuple.
+    pub fn tuple_in_use(&self, local: SocketAddrV4, remote: SocketAddrV4) -> bool {
+        self.lookup(local, remote).is_some() || self.time_wait.contains(&(local, remote))
     }
 
     /// Takes out one connection whose deadline is due at `now` (it is put back by `schedule`
@@ -215,9 +287,9 @@ impl ConnTable {
         Some(TcpHandle(key))
     }
 
-    /// Connections with a deadline.
+    /// Connections with a deadline, frozen TIME-WAITs included (each has one).
     pub fn timer_count(&self) -> usize {
-        self.timers.len()
+        self.timers.len() + self.time_wait.len()
     }
 
     /// RFC 6056 §3.3.1-style selection: start from a seeded point, probe sequentially; a port is
@@ -231,7 +303,7 @@ impl ConnTable {
         for i in 0..range {
             let port = EPHEMERAL_FIRST + ((self.port_hint + i) % range) as u16;
             let local = SocketAddrV4::new(local_ip, port);
-            if !self.by_port.contains_key(&port) && !self.by_tuple.contains_key(&(local, remote)) {
+            if !self.by_port.contains_key(&port) && !self.tuple_in_use(local, remote) {
                 self.port_hint = self.port_hint.wrapping_add(i + 1);
                 return Some(port);
             }

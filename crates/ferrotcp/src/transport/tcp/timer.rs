@@ -70,6 +70,17 @@ impl TimerTable {
         self.get(kind).is_some()
     }
 
+    /// Whether `kind` is the one timer running.
+    pub fn only(&self, kind: TimerKind) -> bool {
+        let i = index(kind);
+        self.slots[i].is_some()
+            && self
+                .slots
+                .iter()
+                .enumerate()
+                .all(|(j, s)| j == i || s.is_none())
+    }
+
     /// Whether `kind` is set and due at `now`.
     pub fn is_due(&self, kind: TimerKind, now: Instant) -> bool {
         self.get(kind).is_some_and(|t| t <= now)
