@@ -12,9 +12,11 @@ use ferrotcp::wire::{EthernetRepr, Ipv4Repr, TcpFlags, TcpRepr, Transmit, TxOffl
 const MSS: usize = 1460;
 const ETH: usize = EthernetRepr::HEADER_LEN;
 
-/// Cuts `t` as the device would; returns each piece's (IP identification, TCP header, payload),
-/// with both checksums verified.
-fn cut(t: &Transmit) -> Vec<(u16, TcpRepr, Vec<u8>)> {
+/// A finished frame: (IP identification, TCP header, payload).
+type Piece = (u16, TcpRepr, Vec<u8>);
+
+/// Cuts `t` as the device would; returns each piece, with both checksums verified.
+fn cut(t: &Transmit) -> Vec<Piece> {
     let mut out = Vec::new();
     finish_in_software(&t.frame, ETH, &t.offload, |p| {
         let (ip, seg) = Ipv4Repr::parse(&p[ETH..]).expect("IPv4 header checksum");
@@ -84,7 +86,7 @@ fn seg_ack(ack: u32) -> TcpRepr {
 
 /// Every frame `poll_transmit` hands over at `h.now`, parsed (checksums verified), with the
 /// connection's count of segments sent afterwards.
-fn burst_of_ten_and_a_bit(gso: bool) -> (Vec<(u16, TcpRepr, Vec<u8>)>, u64, u32) {
+fn burst_of_ten_and_a_bit(gso: bool) -> (Vec<Piece>, u64, u32) {
     let mut h = Harness::with_config(|cfg| cfg.gso = gso);
     let (c, iss) = h.establish_active();
     let now = h.now;
