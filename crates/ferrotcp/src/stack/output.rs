@@ -154,18 +154,25 @@ impl Stack {
         // Headers are zeroed and written below; the payload is appended, not zero-filled first.
         let l2 = self.l2_len();
         let mut frame = self.alloc_frame(l2 + IP + hdr);
+        let device_sums = device.checksum || device.segmentation;
+        let mut payload_sum = 0;
         if out.payload_len > 0
             && let Some(conn) = self.tcp.get(h)
         {
-            conn.tcb
-                .append_payload(out.payload_offset, out.payload_len, &mut frame);
+            let (offset, len) = (out.payload_offset, out.payload_len);
+            if device_sums {
+                conn.tcb.append_payload(offset, len, &mut frame);
+            } else {
+                // Summed as it is copied: the payload is read once.
+                payload_sum = conn.tcb.append_payload_summed(offset, len, &mut frame).1;
+            }
         }
         if frame.len() != l2 + IP + seg_len {
             // Cannot happen (the TCB described bytes it holds); never send a short segment.
             self.recycle(frame);
             return None;
         }
-        let offload = if device.checksum || device.segmentation {
+        let offload = if device_sums {
             out.repr
                 .emit_partial_checksum(&mut frame[l2 + IP..], *local.ip(), *remote.ip());
             FrameOffload {
@@ -180,8 +187,12 @@ impl Stack {
                 }),
             }
         } else {
-            out.repr
-                .emit(&mut frame[l2 + IP..], *local.ip(), *remote.ip());
+            out.repr.emit_with_payload_sum(
+                &mut frame[l2 + IP..],
+                *local.ip(),
+                *remote.ip(),
+                payload_sum,
+            );
             FrameOffload::default()
         };
         let ecn = if out.ect { ecn::ECT0 } else { 0 };

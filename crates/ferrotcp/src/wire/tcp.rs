@@ -519,6 +519,25 @@ impl TcpRepr {
         );
     }
 
+    /// As [`emit`](Self::emit) for a segment whose payload (everything after the header) was
+    /// summed as it was copied in (`payload_sum`, as [`checksum::sum`] gives it): only the
+    /// header is read here.
+    pub fn emit_with_payload_sum(
+        &self,
+        segment: &mut [u8],
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        payload_sum: u64,
+    ) {
+        let acc = self.emit_header(segment, src, dst) + payload_sum;
+        let header = &segment[..self.header_len()];
+        put16(
+            segment,
+            field::CHECKSUM,
+            checksum::checksum_with(acc, header),
+        );
+    }
+
     /// As [`emit`](Self::emit), but the checksum field is left holding only the folded
     /// pseudo-header sum, not inverted, for a device that finishes the checksum itself
     /// (`CHECKSUM_PARTIAL`: summing from the TCP header to the end of the segment, this

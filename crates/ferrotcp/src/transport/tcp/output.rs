@@ -103,6 +103,19 @@ impl Tcb {
             .map_or(0, |snd| snd.buf.append_to(offset, len, frame))
     }
 
+    /// [`append_payload`](Self::append_payload), also returning the payload's checksum sum
+    /// (summed on the way, see `checksum::copy_and_sum`).
+    pub fn append_payload_summed(
+        &self,
+        offset: usize,
+        len: usize,
+        frame: &mut Vec<u8>,
+    ) -> (usize, u64) {
+        self.state
+            .sender()
+            .map_or((0, 0), |snd| snd.buf.append_summed(offset, len, frame))
+    }
+
     /// Counts segments that left as pieces of a super-segment beyond the first (its header
     /// was counted once, when it was made).
     pub fn count_segments_sent(&mut self, extra: u64) {

@@ -4,6 +4,8 @@
 //! Storage grows on demand up to the limit (a connection that moves a few bytes never touches
 //! 256 KiB of memory) and can be released once empty (an idle connection, TIME-WAIT).
 
+use crate::wire::checksum;
+
 #[derive(Debug)]
 pub struct Ring {
     storage: Vec<u8>,
@@ -137,6 +139,23 @@ impl Ring {
         n
     }
 
+    /// [`append_to`](Self::append_to) that also returns the checksum sum of the bytes
+    /// appended ([`checksum::sum`](crate::wire::checksum::sum)), read once on their way.
+    pub fn append_summed(&self, offset: usize, len: usize, out: &mut Vec<u8>) -> (usize, u64) {
+        let n = len.min(self.len.saturating_sub(offset));
+        if n == 0 {
+            return (0, 0);
+        }
+        let start = self.index(offset);
+        let first = n.min(self.storage.len() - start);
+        let head = checksum::copy_and_sum(out, &self.storage[start..start + first]);
+        let mut tail = checksum::copy_and_sum(out, &self.storage[..n - first]);
+        if first % 2 == 1 {
+            tail = checksum::sum_at_odd_offset(tail);
+        }
+        (n, head + tail)
+    }
+
     /// The stored bytes from the head up to the wrap point: what a borrowed read can see
     /// without a copy (the rest follows once these are consumed).
     pub fn readable(&self) -> &[u8] {
@@ -182,6 +201,33 @@ impl Ring {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn appends_summed_across_the_wrap_at_any_parity() {
+        // A 4 KiB ring whose stored bytes wrap after an odd or even number of bytes.
+        for head in [0usize, 1, 2, 3, 4001, 4002] {
+            let mut r = Ring::new(INITIAL);
+            let filler = vec![0u8; head];
+            r.enqueue(&filler);
+            r.consume(head);
+            let data: Vec<u8> = (0..3000u32).map(|i| (i * 13 + 5) as u8).collect();
+            assert_eq!(r.enqueue(&data), data.len());
+            for (offset, len) in [(0, 3000), (1, 1460), (7, 2000), (1500, 1500)] {
+                let mut plain = vec![9u8; 10];
+                r.append_to(offset, len, &mut plain);
+                let mut summed = vec![9u8; 10];
+                let (n, sum) = r.append_summed(offset, len, &mut summed);
+                assert_eq!(summed, plain, "head {head} offset {offset}");
+                assert_eq!(n, len);
+                let expected = checksum::sum(&data[offset..offset + len]);
+                assert_eq!(
+                    checksum::fold(sum),
+                    checksum::fold(expected),
+                    "head {head} offset {offset} len {len}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn wraps_around_and_keeps_order() {

@@ -45,6 +45,24 @@ pub fn sum(data: &[u8]) -> u64 {
     u64::from(u16::from_be(native))
 }
 
+/// Appends `src` to `dst` and returns [`sum`] of `src`, reading the bytes once where the CPU
+/// has vectors (a segment's payload copied into its frame is checksummed on the way).
+pub fn copy_and_sum(dst: &mut Vec<u8>, src: &[u8]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if src.len() >= VECTOR_MIN_LEN && std::is_x86_feature_detected!("avx2") {
+        let native = fold(x86::native_copy_sum_avx2(dst, src));
+        return u64::from(u16::from_be(native));
+    }
+    dst.extend_from_slice(src);
+    sum(src)
+}
+
+/// The sum of bytes that follow an odd number of others: [`sum`] pairs them the other way
+/// round, so their words are byte-swapped (RFC 1071 §2(B)).
+pub fn sum_at_odd_offset(sum: u64) -> u64 {
+    u64::from(fold(sum).swap_bytes())
+}
+
 /// [`sum`] without vector instructions: the reference the vector kernel is tested against,
 /// public for comparisons (the bench's `bulk_csum_*` context lines).
 pub fn sum_portable(data: &[u8]) -> u64 {
@@ -126,6 +144,28 @@ mod tests {
         let d = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
         assert_eq!(fold(sum(&d)), 0xddf2);
         assert_eq!(checksum(&d), !0xddf2);
+    }
+
+    #[test]
+    fn copy_and_sum_appends_and_sums_pieces_split_anywhere() {
+        let data: Vec<u8> = (0..3000u32).map(|i| (i * 7 + i / 5) as u8).collect();
+        for split in [0, 1, 2, 3, 127, 128, 1459, 1460, 2999, 3000] {
+            let (a, b) = data.split_at(split);
+            let mut out = vec![1, 2, 3];
+            let sa = copy_and_sum(&mut out, a);
+            let sb = copy_and_sum(&mut out, b);
+            assert_eq!(&out[3..], &data[..], "split {split}");
+            let sb = if a.len() % 2 == 1 {
+                sum_at_odd_offset(sb)
+            } else {
+                sb
+            };
+            assert_eq!(!fold(sa + sb), naive_checksum(&data), "split {split}");
+        }
+    }
+
+    fn naive_checksum(data: &[u8]) -> u16 {
+        !naive(data)
     }
 
     #[test]
