@@ -50,8 +50,10 @@ pub fn host_turn(
     if host.poll_timeout().is_some_and(|d| d <= now) {
         host.handle_timeout(now);
     }
-    while let Some(frame) = inbox.pop_front() {
-        host.receive(now, &frame);
+    // One wake-up's frames as one batch (software GRO), as smoltcp's `Interface::poll` takes
+    // every frame its device has.
+    host.receive_batch(now, inbox.iter().map(Vec::as_slice));
+    for frame in inbox.drain(..) {
         peer.recycle(frame);
     }
     while let Some(ev) = host.poll_event() {

@@ -2,11 +2,12 @@
 
 use core::net::{Ipv4Addr, SocketAddrV4};
 
+use super::gro::{Coalescer, HeldStart};
 use super::{Event, Medium, Stack};
 use crate::seq::SeqNum;
 use crate::time::Instant;
 use crate::trace::DropReason;
-use crate::transport::tcp::{Disposition, IcmpError, IcmpOutcome, Tcb, TcpHandle, ecn};
+use crate::transport::tcp::{Disposition, IcmpError, IcmpOutcome, Payload, Tcb, TcpHandle, ecn};
 use crate::transport::udp::DeliverOutcome;
 use crate::wire::MacAddr;
 #[cfg(feature = "teaching")]
@@ -30,7 +31,21 @@ fn drop_reason(e: WireError) -> DropReason {
 impl Stack {
     /// A frame arrived from the link.
     pub fn receive(&mut self, now: Instant, frame: &[u8]) {
-        self.receive_frame(now, frame, false);
+        self.receive_frame(now, frame, false, None);
+    }
+
+    /// Frames that arrived together (one wake-up's worth, in arrival order): the same as
+    /// [`receive`](Self::receive) on each, except that runs of consecutive in-order data
+    /// segments of one connection reach TCP as one segment (software GRO, as Linux's
+    /// `napi_gro_receive`; see `stack/gro.rs`), so that connection's per-segment work is done
+    /// once per run. Each connection still sees its segments in order and answers as it would
+    /// one at a time; only the order between different connections and protocols may differ.
+    pub fn receive_batch<'a>(&mut self, now: Instant, frames: impl IntoIterator<Item = &'a [u8]>) {
+        let mut gro = Coalescer::new();
+        for frame in frames {
+            self.receive_frame(now, frame, false, Some(&mut gro));
+        }
+        self.flush_gro(now, &mut gro);
     }
 
     /// A frame whose TCP checksum the device has already verified, or whose sender never
@@ -38,14 +53,20 @@ impl Stack {
     /// `NEEDS_CSUM`: Linux trusts such packets the same way). TCP skips its pass over the
     /// payload; everything else is checked as in [`receive`](Self::receive).
     pub fn receive_checksum_verified(&mut self, now: Instant, frame: &[u8]) {
-        self.receive_frame(now, frame, true);
+        self.receive_frame(now, frame, true, None);
     }
 
-    fn receive_frame(&mut self, now: Instant, frame: &[u8], tcp_checksum_verified: bool) {
+    fn receive_frame<'a>(
+        &mut self,
+        now: Instant,
+        frame: &'a [u8],
+        tcp_checksum_verified: bool,
+        gro: Option<&mut Coalescer<'a>>,
+    ) {
         self.stats.frames_in += 1;
         let verify = !tcp_checksum_verified;
         if self.config.medium == Medium::Ip {
-            return self.on_ipv4(now, None, frame, verify);
+            return self.on_ipv4(now, None, frame, verify, gro);
         }
         let (eth, payload) = match EthernetRepr::parse(frame) {
             Ok(v) => v,
@@ -56,7 +77,7 @@ impl Stack {
         }
         match eth.ethertype {
             EtherType::Arp => self.on_arp(now, payload),
-            EtherType::Ipv4 => self.on_ipv4(now, Some(eth.src), payload, verify),
+            EtherType::Ipv4 => self.on_ipv4(now, Some(eth.src), payload, verify, gro),
             EtherType::Ipv6 | EtherType::Unknown(_) => {
                 self.drop_input(now, DropReason::UnknownProtocol)
             }
@@ -96,7 +117,14 @@ impl Stack {
     }
 
     /// `verify_tcp`: check the TCP checksum (see `receive_checksum_verified`).
-    fn on_ipv4(&mut self, now: Instant, src_mac: Option<MacAddr>, packet: &[u8], verify_tcp: bool) {
+    fn on_ipv4<'a>(
+        &mut self,
+        now: Instant,
+        src_mac: Option<MacAddr>,
+        packet: &'a [u8],
+        verify_tcp: bool,
+        gro: Option<&mut Coalescer<'a>>,
+    ) {
         let (ip, payload) = match Ipv4Repr::parse(packet) {
             Ok(v) => v,
             Err(e) => return self.drop_input(now, drop_reason(e)),
@@ -123,7 +151,7 @@ impl Stack {
             return self.drop_input(now, DropReason::NotForUs);
         }
         match ip.protocol {
-            IpProtocol::Tcp if unicast => self.on_tcp(now, &ip, payload, verify_tcp),
+            IpProtocol::Tcp if unicast => self.on_tcp(now, &ip, payload, verify_tcp, gro),
             // MUST-57 (RFC 9293 §3.9.1.1): segments to broadcast or multicast addresses are silently discarded.
             IpProtocol::Tcp => self.drop_input(now, DropReason::NotForUs),
             IpProtocol::Udp => self.on_udp(now, &ip, packet, payload, unicast),
@@ -272,7 +300,14 @@ impl Stack {
         }
     }
 
-    fn on_tcp(&mut self, now: Instant, ip: &Ipv4Repr, payload: &[u8], verify: bool) {
+    fn on_tcp<'a>(
+        &mut self,
+        now: Instant,
+        ip: &Ipv4Repr,
+        payload: &'a [u8],
+        verify: bool,
+        gro: Option<&mut Coalescer<'a>>,
+    ) {
         let (seg, data) = match TcpRepr::parse(payload, ip.src, ip.dst, verify) {
             Ok(v) => v,
             Err(e) => return self.drop_input(now, drop_reason(e)),
@@ -284,29 +319,87 @@ impl Stack {
         }
         let local = SocketAddrV4::new(ip.dst, seg.dst_port);
         let remote = SocketAddrV4::new(ip.src, seg.src_port);
+        let ce = ip.dscp_ecn & 0b11 == ecn::CE;
+        if let Some(gro) = gro {
+            if gro.try_join((local, remote), &seg, data, ce) {
+                return;
+            }
+            // Whatever is held goes first: a connection sees its segments in order.
+            self.flush_gro(now, gro);
+            if let Some(start) = self.gro_start(now, local, remote, &seg, data, ce) {
+                gro.hold(start, data);
+                return;
+            }
+        }
+        self.deliver_tcp(now, local, remote, &seg, Payload::one(data), ce);
+    }
+
+    /// A segment that may start a run of coalesced segments: one its connection would take
+    /// whole and as it is (`Tcb::coalescing_room`).
+    fn gro_start(
+        &self,
+        now: Instant,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        seg: &TcpRepr,
+        data: &[u8],
+        ce: bool,
+    ) -> Option<HeldStart> {
+        if !Coalescer::candidate(seg, data) {
+            return None;
+        }
+        let handle = self.tcp.lookup(local, remote)?;
+        let room = self.tcp.get(handle)?.tcb.coalescing_room(seg, now);
+        (room >= data.len()).then_some(HeldStart {
+            local,
+            remote,
+            seg: *seg,
+            ce,
+            room,
+        })
+    }
+
+    /// Hands the held run of segments to its connection as one.
+    fn flush_gro(&mut self, now: Instant, gro: &mut Coalescer<'_>) {
+        if let Some((held, parts)) = gro.take() {
+            self.stats.tcp_segments_coalesced += parts.len().saturating_sub(1) as u64;
+            let payload = Payload::coalesced(parts);
+            self.deliver_tcp(now, held.local, held.remote, &held.seg, payload, held.ce);
+        }
+    }
+
+    /// §3.10.7: a segment to its connection (a TIME-WAIT kept small is made whole for it),
+    /// else to a listener, else CLOSED's answer.
+    fn deliver_tcp(
+        &mut self,
+        now: Instant,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        seg: &TcpRepr,
+        payload: Payload<'_>,
+        ce: bool,
+    ) {
         let conn = self
             .tcp
             .lookup(local, remote)
             .or_else(|| self.tcp.thaw(&(local, remote), &self.config.tcp, now));
         if let Some(h) = conn {
             let reply = match self.tcp.get_mut(h) {
-                Some(conn) => conn
-                    .tcb
-                    .on_segment(now, &seg, data, ip.dscp_ecn & 0b11 == ecn::CE),
+                Some(conn) => conn.tcb.on_segment(now, seg, payload, ce),
                 None => Disposition::Drop(DropReason::NoSocket),
             };
             if let Disposition::Reopen { iss } = reply {
-                return self.reopen_time_wait(now, h, &seg, iss);
+                return self.reopen_time_wait(now, h, seg, iss);
             }
             self.send_reply(now, local, remote, reply);
             self.after_tcb(now, h);
             return;
         }
         if let Some(&lh) = self.tcp.by_port.get(&seg.dst_port) {
-            return self.on_listen(now, lh, local, remote, &seg, None);
+            return self.on_listen(now, lh, local, remote, seg, None);
         }
         self.stats.tcp_no_socket += 1;
-        self.reset_for_closed(now, local, remote, &seg, data.len());
+        self.reset_for_closed(now, local, remote, seg, payload.len());
     }
 
     /// §3.10.7.1 CLOSED: "all data in the incoming segment is discarded. An incoming segment

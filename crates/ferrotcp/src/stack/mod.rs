@@ -4,6 +4,7 @@
 
 mod config;
 mod event;
+mod gro;
 mod input;
 mod output;
 mod stats;

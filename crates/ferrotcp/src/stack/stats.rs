@@ -21,6 +21,9 @@ pub struct StackStats {
     pub icmp_rate_limited: u64,
     pub icmp_received: u64,
     pub tcp_segments_in: u64,
+    /// Segments that reached TCP joined to the one before them (software GRO,
+    /// `Stack::receive_batch`).
+    pub tcp_segments_coalesced: u64,
     pub tcp_no_socket: u64,
     pub tcp_rst_sent: u64,
     pub tcp_listen_overflow: u64,

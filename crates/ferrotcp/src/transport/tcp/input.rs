@@ -4,6 +4,7 @@
 use super::ablation::Ablation;
 use super::disposition::Disposition;
 use super::error::CloseReason;
+use super::payload::Payload;
 use super::receiver::{Receiver, RecvParams};
 use super::sender::Sender;
 use super::state::{State, To};
@@ -67,10 +68,10 @@ impl Tcb {
         &mut self,
         now: Instant,
         seg: &TcpRepr,
-        payload: &[u8],
+        payload: Payload<'_>,
         ce: bool,
     ) -> Disposition {
-        self.shared.stats.segments_received += 1;
+        self.shared.stats.segments_received += u64::from(payload.segments());
         let reply = match self.state {
             State::Closed { .. } => Disposition::Drop(DropReason::NoSocket),
             State::SynSent { .. } => self.on_segment_syn_sent(now, seg, payload),
@@ -103,7 +104,12 @@ impl Tcb {
     }
 
     /// §3.10.7.3 SYN-SENT.
-    fn on_segment_syn_sent(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) -> Disposition {
+    fn on_segment_syn_sent(
+        &mut self,
+        now: Instant,
+        seg: &TcpRepr,
+        payload: Payload<'_>,
+    ) -> Disposition {
         let State::SynSent { snd, .. } = &self.state else {
             return Disposition::Drop(DropReason::Unacceptable);
         };
@@ -179,7 +185,7 @@ impl Tcb {
         &mut self,
         now: Instant,
         seg: &TcpRepr,
-        payload: &[u8],
+        payload: Payload<'_>,
         ce: bool,
     ) -> Disposition {
         let flags = seg.flags;
@@ -410,7 +416,12 @@ impl Tcb {
             return Disposition::None;
         }
         if let Some(snd) = self.state.sender_mut() {
-            snd.on_ack(&mut self.shared, now, seg, payload.len(), echo);
+            // Coalesced segments update the window as their last one would have (SND.WL1).
+            let last = TcpRepr {
+                seq: seg.seq + payload.last_offset(),
+                ..*seg
+            };
+            snd.on_ack(&mut self.shared, now, &last, payload.len(), echo);
             // Our FIN acknowledged: FIN-WAIT-1 → FIN-WAIT-2, CLOSING → TIME-WAIT,
             // LAST-ACK → CLOSED.
             if snd.fin_acked() {
@@ -483,7 +494,7 @@ impl Tcb {
         now: Instant,
         seg: &TcpRepr,
         data_seq: SeqNum,
-        payload: &[u8],
+        payload: Payload<'_>,
     ) -> Disposition {
         let mut fin = seg.flags.fin();
         let accepts_data = self.state.accepts_data();

@@ -6,6 +6,7 @@
 use super::assembler::Assembler;
 use super::autotune::RecvAutotune;
 use super::ecn::RecvEcn;
+use super::payload::Payload;
 use super::ring::Ring;
 use super::tcb::{Notify, Shared};
 use super::timestamps::Timestamps;
@@ -219,7 +220,7 @@ impl Receiver {
         shared: &mut Shared,
         now: Instant,
         data_seq: SeqNum,
-        payload: &[u8],
+        payload: Payload<'_>,
         fin: bool,
         idle_after: Duration,
     ) -> Accepted {
@@ -242,9 +243,8 @@ impl Receiver {
         }
         let start_seq = data_seq + skip;
         let offset = (start_seq - self.nxt) as usize;
-        let data = &payload[skip..];
-        let written = self.buf.write_unallocated(offset, data);
-        let fin = fin && written == data.len();
+        let written = payload.write_unallocated(&mut self.buf, offset, skip);
+        let fin = fin && written == payload.len() - skip;
         if written == 0 {
             self.ack_now(shared);
             return Accepted { fin: false };
@@ -269,8 +269,9 @@ impl Receiver {
                 self.quick_acks = self.quick_acks.max(self.quick_ack_budget());
             }
             self.last_data_at = Some(now);
+            // Coalesced segments spend one quick ACK each, as they would one by one.
             let quick = self.quick_acks > 0;
-            self.quick_acks = self.quick_acks.saturating_sub(1);
+            self.quick_acks = self.quick_acks.saturating_sub(payload.segments());
             // RFC 5681 §4.2: ACK at once when a hole is filled; else at least every second
             // full-sized segment (SHLD-19), otherwise delayed (MUST-40).
             if had_holes || quick || self.unacked_bytes >= 2 * self.mss {

@@ -16,6 +16,7 @@ use super::timer::TimerTable;
 use crate::seq::SeqNum;
 use crate::time::{Duration, Instant};
 use crate::trace::{TcpState, TimerKind};
+use crate::wire::tcp::TcpRepr;
 
 /// Notifications for the application, collected by the stack after each call into the TCB.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -492,6 +493,31 @@ impl Tcb {
             | State::Established { .. }
             | State::FinWait1 { .. }
             | State::FinWait2 { .. } => Err(TcpError::WouldBlock),
+        }
+    }
+
+    /// How many bytes of in-order text behind the header `seg` this connection would take as
+    /// they are, every check passed: ESTABLISHED and held by the application, SEG.SEQ =
+    /// RCV.NXT with nothing out of order, an acceptable ACK field, a timestamp PAWS lets
+    /// through, and none of our own data in flight (then each segment's ACK field counts for
+    /// loss recovery on its own). What software GRO may coalesce behind that header; 0 if
+    /// anything is off.
+    pub fn coalescing_room(&self, seg: &TcpRepr, now: Instant) -> usize {
+        let State::Established { snd, rcv } = &self.state else {
+            return 0;
+        };
+        let in_order = rcv.nxt == seg.seq && rcv.assembler.is_empty();
+        let ack_ok = !seg.ack.gt(snd.max) && !seg.ack.lt(snd.una - snd.max_wnd.max(1));
+        let ts_ok = match (rcv.ts, seg.options.timestamps) {
+            (Some(ts), Some((tsval, _))) => !ts.paws_rejects(tsval, false, now),
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        let idle_sender = snd.una == snd.max;
+        if self.shared.owned && in_order && ack_ok && ts_ok && idle_sender {
+            rcv.receive_window() as usize
+        } else {
+            0
         }
     }
 
