@@ -239,7 +239,7 @@ fn main() -> ExitCode {
     }
     let mut ok = args.only == Stacks::Both;
     for f in &figures {
-        println!("{}", f.line());
+        println!("{}", f.line_for(args.only));
         ok &= f.complete();
     }
     if ok {

@@ -30,23 +30,29 @@ fn fmt(v: Option<f64>) -> String {
 }
 
 impl Figure {
-    pub fn line(&self) -> String {
+    /// The `figure` line, with `NA` (not `FAIL`) for a stack that `--only` left out.
+    pub fn line_for(&self, only: Stacks) -> String {
+        let both = only == Stacks::Both;
         let ratio = match (self.ferrotcp, self.smoltcp) {
-            (Some(a), Some(b)) if self.lower_is_better && a > 0.0 => format!("{:.2}", b / a),
-            (Some(a), Some(b)) if !self.lower_is_better && b > 0.0 => format!("{:.2}", a / b),
+            (Some(a), Some(b)) if both && self.lower_is_better && a > 0.0 => {
+                format!("{:.2}", b / a)
+            }
+            (Some(a), Some(b)) if both && !self.lower_is_better && b > 0.0 => {
+                format!("{:.2}", a / b)
+            }
             _ => "NA".into(),
         };
-        let smoltcp = match self.smoltcp_skipped {
-            Some(_) => "NA".into(),
-            None => fmt(self.smoltcp),
+        let ferrotcp = match only {
+            Stacks::Smoltcp => "NA".into(),
+            Stacks::Ferrotcp | Stacks::Both => fmt(self.ferrotcp),
+        };
+        let smoltcp = match (self.smoltcp_skipped, only) {
+            (Some(_), _) | (None, Stacks::Ferrotcp) => "NA".into(),
+            (None, Stacks::Smoltcp | Stacks::Both) => fmt(self.smoltcp),
         };
         format!(
             "figure {} ferrotcp={} smoltcp={} ratio={} unit={}",
-            self.name,
-            fmt(self.ferrotcp),
-            smoltcp,
-            ratio,
-            self.unit
+            self.name, ferrotcp, smoltcp, ratio, self.unit
         )
     }
 
