@@ -1,7 +1,7 @@
 //! TIME-WAIT in small. A connection the application has let go of, waiting out 2·MSL with
 //! nothing owed (its last ACK sent, no buffered bytes), needs only what §3.10.7.4 asks of
 //! TIME-WAIT: where both sequence spaces ended, the window it last offered, TS.Recent for PAWS,
-//! and when the wait ends. It is kept as a [`Frozen`] entry of about 100 bytes instead of the
+//! and when the wait ends. It is kept as a [`Frozen`] entry of 72 bytes instead of the
 //! full connection (768 bytes and its table entries), as Linux keeps an `inet_timewait_sock`
 //! instead of the socket.
 //!
@@ -201,5 +201,18 @@ impl TimeWaitTable {
 
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_stays_a_fraction_of_a_connection() {
+        // Issue 8's budget is 256 bytes per TIME-WAIT, tables included; the entry is most of it.
+        let entry = core::mem::size_of::<Frozen>();
+        assert!(entry <= 80, "a frozen TIME-WAIT is {entry} bytes");
+        assert!(entry * 8 < core::mem::size_of::<Tcb>());
     }
 }
