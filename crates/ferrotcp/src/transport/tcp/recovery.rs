@@ -126,7 +126,8 @@ pub(super) struct Recovery {
     /// NewReno without SACK: bytes that duplicate ACKs say have left the network (Linux's
     /// "reno SACKs"), so that pipe shrinks with each one as it does with real SACKs.
     reno_sacked: u32,
-    undo: Option<Undo>,
+    /// Boxed: a copy of the controller (160 bytes) that only a loss episode needs.
+    undo: Option<Box<Undo>>,
     pub rack: Rack,
     pub tlp: Tlp,
     /// Window reductions taken back so far.
@@ -357,7 +358,7 @@ impl Recovery {
 
     /// RFC 6675 §5 / RFC 6937: the first loss of a window starts fast recovery.
     fn enter_recovery(&mut self, cc: &mut Controller, board: &Scoreboard, a: &AckSummary) {
-        self.undo = Some(Undo::new(cc));
+        self.undo = Some(Box::new(Undo::new(cc)));
         self.recover = a.max;
         self.phase = Phase::Recovery;
         self.tlp.reset();
@@ -503,7 +504,7 @@ impl Recovery {
         first: bool,
     ) {
         if self.phase == Phase::Open || self.undo.is_none() {
-            self.undo = Some(Undo::new(cc));
+            self.undo = Some(Box::new(Undo::new(cc)));
         }
         if first {
             cc.on_rto(board.out_bytes(), mss, now);
