@@ -99,7 +99,7 @@ impl Tcb {
         self.state = state;
         let to = self.state.name();
         if from != to {
-            self.shared.transitions.push((from, to));
+            self.shared.transitions.push(from, to);
         }
     }
 

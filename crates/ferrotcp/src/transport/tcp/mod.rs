@@ -33,6 +33,7 @@ mod timer;
 mod timers;
 mod timestamps;
 mod tlp;
+mod transitions;
 mod urgent;
 
 pub use config::{Ecn, KeepAlive, TcpConfig};

@@ -311,3 +311,21 @@ impl ConnTable {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 8: memory per idle connection. An idle established connection is its slot plus
+    /// the boxed sending half (its rings are freed when quiet); these ceilings keep the diet
+    /// from being undone by a field added without thought. The teaching build (ablations)
+    /// carries a little more.
+    #[test]
+    fn a_connection_stays_within_its_budget() {
+        let slot = core::mem::size_of::<Conn>();
+        let sender = core::mem::size_of::<super::super::sender::Sender>();
+        let teaching = if cfg!(feature = "teaching") { 32 } else { 0 };
+        assert!(slot <= 608 + teaching, "a connection slot is {slot} bytes");
+        assert!(sender <= 616, "the sending half is {sender} bytes");
+    }
+}

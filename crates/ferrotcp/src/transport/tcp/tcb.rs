@@ -13,6 +13,7 @@ use super::receiver::RecvParams;
 use super::sender::Sender;
 use super::state::{State, To};
 use super::timer::TimerTable;
+use super::transitions::Transitions;
 use crate::seq::SeqNum;
 use crate::time::{Duration, Instant};
 use crate::trace::{TcpState, TimerKind};
@@ -75,6 +76,27 @@ pub struct TcpStats {
     pub buffers: BufferUse,
 }
 
+/// The counters of [`TcpStats`] as a connection keeps them: the buffers' figures (and, while
+/// the sending half exists, its RTT and window) are read when asked for, not stored.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Counters {
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub segments_sent: u64,
+    pub segments_received: u64,
+    pub retransmissions: u64,
+    pub timeouts: u64,
+    pub fast_retransmits: u64,
+    pub dup_acks_received: u64,
+    pub loss_probes: u64,
+    pub undos: u64,
+    pub ecn_reductions: u64,
+    /// The sending half's last figures, kept once it is gone.
+    pub srtt_micros: u64,
+    pub rto_micros: u64,
+    pub cwnd: u32,
+}
+
 /// A connection's buffers now: the most each may hold (autotuning raises it up to the
 /// configured maximum) and the memory each holds (grown on demand, freed when idle).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -115,9 +137,9 @@ pub(super) struct Shared {
     pub local: SocketAddrV4,
     pub remote: SocketAddrV4,
     pub timers: TimerTable,
-    pub stats: TcpStats,
+    pub stats: Counters,
     pub notify: Notify,
-    pub transitions: Vec<(TcpState, TcpState)>,
+    pub transitions: Transitions,
     /// The application still holds its handle (false after `close`).
     pub owned: bool,
     /// The application met a full send buffer: tell it when room appears.
@@ -200,7 +222,7 @@ impl Tcb {
         );
         tcb.shared
             .transitions
-            .push((TcpState::Closed, TcpState::SynSent));
+            .push(TcpState::Closed, TcpState::SynSent);
         tcb
     }
 
@@ -212,9 +234,9 @@ impl Tcb {
                 local: init.local,
                 remote: init.remote,
                 timers: TimerTable::default(),
-                stats: TcpStats::default(),
+                stats: Counters::default(),
                 notify: Notify::default(),
-                transitions: Vec::with_capacity(4),
+                transitions: Transitions::default(),
                 owned: true,
                 want_writable: false,
                 keepalive: KeepAliveState {
@@ -263,7 +285,24 @@ impl Tcb {
     }
 
     pub fn stats(&self) -> TcpStats {
-        let mut s = self.shared.stats;
+        let c = self.shared.stats;
+        let mut s = TcpStats {
+            bytes_sent: c.bytes_sent,
+            bytes_received: c.bytes_received,
+            segments_sent: c.segments_sent,
+            segments_received: c.segments_received,
+            retransmissions: c.retransmissions,
+            timeouts: c.timeouts,
+            fast_retransmits: c.fast_retransmits,
+            dup_acks_received: c.dup_acks_received,
+            loss_probes: c.loss_probes,
+            undos: c.undos,
+            ecn_reductions: c.ecn_reductions,
+            srtt_micros: c.srtt_micros,
+            rto_micros: c.rto_micros,
+            cwnd: c.cwnd,
+            buffers: BufferUse::default(),
+        };
         if let Some(snd) = self.state.sender() {
             s.srtt_micros = snd.rtt.srtt().map_or(0, |d| d.as_micros() as u64);
             s.rto_micros = snd.rtt.rto().as_micros() as u64;
@@ -289,7 +328,7 @@ impl Tcb {
     }
 
     pub fn take_transitions(&mut self, out: &mut Vec<(TcpState, TcpState)>) {
-        out.append(&mut self.shared.transitions);
+        self.shared.transitions.take_into(out);
     }
 
     /// Every state change goes through here: it carries the halves into the new state, stops
@@ -311,7 +350,7 @@ impl Tcb {
         self.state = old.rebuild(to);
         let next = self.state.name();
         if from != next {
-            self.shared.transitions.push((from, next));
+            self.shared.transitions.push(from, next);
         }
         let timers = &mut self.shared.timers;
         match to {
@@ -667,7 +706,7 @@ impl Tcb {
         tcb.shared.stats.segments_received += 1;
         tcb.shared
             .transitions
-            .push((TcpState::Listen, TcpState::SynReceived));
+            .push(TcpState::Listen, TcpState::SynReceived);
         tcb
     }
 }
