@@ -108,12 +108,14 @@ fn idle_buffers_give_their_memory_back_and_grow_again() {
     let (client, server) = buffers(&mut p, c, s);
     assert!(client.send_allocated > FIXED, "{client:?}");
     assert!(server.recv_allocated > FIXED, "{server:?}");
+    assert!(client.in_flight_allocated > 0, "{client:?}");
 
     // A second of silence: both empty buffers are freed, the connection stays up and the
     // limits autotuning reached are kept.
     run_for(&mut p, Duration::from_secs(1));
     let (client_idle, server_idle) = buffers(&mut p, c, s);
     assert_eq!(client_idle.send_allocated, 0, "{client_idle:?}");
+    assert_eq!(client_idle.in_flight_allocated, 0, "{client_idle:?}");
     assert_eq!(server_idle.recv_allocated, 0, "{server_idle:?}");
     assert_eq!(client_idle.send_limit, client.send_limit);
     assert_eq!(server_idle.recv_limit, server.recv_limit);

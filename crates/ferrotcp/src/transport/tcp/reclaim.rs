@@ -1,7 +1,8 @@
 //! Idle buffers give their memory back. Autotuning may grow a connection's buffers to several
 //! MiB; once the peer has been quiet for `QUIET` and a buffer is empty (everything sent was
 //! acknowledged, everything received was read), its storage is freed and grows again on
-//! demand. Linux frees socket memory skb by skb as data is acknowledged or read; our buffer
+//! demand; so is the sent-segment record, whose capacity follows the largest flight (a
+//! connection that once had a 1 MiB window in flight would otherwise keep ~17 KiB of it). Linux frees socket memory skb by skb as data is acknowledged or read; our buffer
 //! is one ring, which freed on every drain would be reallocated (and regrown by doubling)
 //! many times a second in a steady transfer, hence the wait. The limits autotuning reached
 //! are kept, as Linux keeps sk_sndbuf and sk_rcvbuf.
@@ -25,14 +26,12 @@ impl Shared {
 impl Tcb {
     /// A buffer has just become empty: arms the reclaim timer if it holds memory.
     pub(super) fn reclaim_later(&mut self, now: Instant) {
-        let holds_memory = self
+        let holds_memory = self.state.sender().is_some_and(|s| {
+            s.buf.is_empty() && (s.buf.allocated() > 0 || s.board.allocated() > 0)
+        }) || self
             .state
-            .sender()
-            .is_some_and(|s| s.buf.is_empty() && s.buf.allocated() > 0)
-            || self
-                .state
-                .receiver()
-                .is_some_and(|r| r.buf.is_empty() && r.buf.allocated() > 0);
+            .receiver()
+            .is_some_and(|r| r.buf.is_empty() && r.buf.allocated() > 0);
         if holds_memory {
             self.shared.reclaim_when_quiet(now);
         }
@@ -48,6 +47,7 @@ impl Tcb {
         }
         if let Some(snd) = self.state.sender_mut() {
             snd.buf.release();
+            snd.board.release();
         }
         if let Some(rcv) = self.state.receiver_mut() {
             rcv.release_if_idle();

@@ -83,6 +83,18 @@ impl Scoreboard {
         self.segs.len()
     }
 
+    /// Bytes of memory held for the record (its capacity follows the largest flight so far).
+    pub fn allocated(&self) -> usize {
+        self.segs.capacity() * core::mem::size_of::<Segment>()
+    }
+
+    /// Gives the memory back while nothing is in flight (an idle connection).
+    pub fn release(&mut self) {
+        if self.segs.is_empty() {
+            self.segs = VecDeque::new();
+        }
+    }
+
     #[cfg(test)]
     pub fn segments(&self) -> &VecDeque<Segment> {
         &self.segs

@@ -107,6 +107,9 @@ pub struct BufferUse {
     pub recv_allocated: usize,
     /// Out-of-order bookkeeping: nothing unless a hole is open.
     pub reassembly_allocated: usize,
+    /// The sent-segment record (one entry per segment in flight, for SACK and RACK): it
+    /// grows with the flight and is freed with the send buffer when idle.
+    pub in_flight_allocated: usize,
 }
 
 /// Teaching-only state (see `ablation.rs`).
@@ -309,6 +312,7 @@ impl Tcb {
             s.cwnd = snd.cc.cwnd();
             s.buffers.send_limit = snd.buf.capacity();
             s.buffers.send_allocated = snd.buf.allocated();
+            s.buffers.in_flight_allocated = snd.board.allocated();
         }
         if let Some(rcv) = self.state.receiver() {
             s.buffers.recv_limit = rcv.buf.capacity();
