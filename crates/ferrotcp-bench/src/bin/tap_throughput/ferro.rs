@@ -1,8 +1,8 @@
 //! ferrotcp's side: the ferrotcp-io runtime (its own thread) on the TAP device, and the
 //! std-like blocking `TcpListener` / `TcpStream` on the calling thread. TCP settings are
 //! ferrotcp's defaults (SACK, RACK, timestamps, Nagle on, delayed ACK 40 ms) but the
-//! congestion control chosen for both stacks and the buffers, fixed at 256 KiB like smoltcp's
-//! (by default they would grow to 4 and 6 MiB).
+//! congestion control chosen for both stacks and, with `Buffers::Fixed`, the buffers, fixed
+//! at 256 KiB like smoltcp's (by default, `Buffers::Large`, they grow to 4 and 6 MiB).
 
 use std::io::{Read, Write};
 use std::net::Shutdown;
@@ -17,27 +17,37 @@ use ferrotcp_io::device::DeviceKind;
 use ferrotcp_io::net::{TcpListener, TcpStream};
 use ferrotcp_io::{Runtime, RuntimeConfig};
 
-use crate::{CHUNK, CONNECT_LIMIT, EXIT_LIMIT, LINUX_ADDR, Net, Outcome, PORT_IN, PORT_OUT};
+use crate::{
+    Buffers, CHUNK, CONNECT_LIMIT, EXIT_LIMIT, LINUX_ADDR, Net, Outcome, PORT_IN, PORT_OUT,
+};
 use crate::{STACK_ADDR, TRANSFER_LIMIT};
 
 /// Both directions, Linux → ferrotcp first.
-pub fn run(net: &Net, bytes: usize, cc: Congestion) -> [Outcome; 2] {
-    let rt = match start(net, cc) {
+pub fn run(net: &Net, bytes: usize, cc: Congestion, buffers: Buffers) -> [Outcome; 2] {
+    let figures = buffers.figures();
+    let rt = match start(net, cc, buffers) {
         Ok(rt) => rt,
         Err(e) => return [Err(e.clone()), Err(e)],
     };
     let rx = linux_to_ferrotcp(&rt, net, bytes);
-    net.print_counters("ferrotcp", crate::FIGURES[0]);
+    net.print_counters("ferrotcp", figures[0]);
     let tx = ferrotcp_to_linux(&rt, net, bytes);
-    net.print_counters("ferrotcp", crate::FIGURES[1]);
+    net.print_counters("ferrotcp", figures[1]);
     rt.shutdown();
     [rx, tx]
 }
 
-fn start(net: &Net, cc: Congestion) -> Result<Runtime, String> {
+fn start(net: &Net, cc: Congestion, buffers: Buffers) -> Result<Runtime, String> {
     let mut stack = StackConfig::new(MacAddr([2, 0, 0, 0, 0, 0x99]), STACK_ADDR, 24)
         .with_seed(std::process::id().into());
-    stack.tcp = stack.tcp.with_fixed_buffers(CHUNK);
+    match buffers {
+        Buffers::Fixed => stack.tcp = stack.tcp.with_fixed_buffers(CHUNK),
+        // ferrotcp's defaults are Linux's: 256 KiB, autotuned up to 4 and 6 MiB.
+        Buffers::Large => {
+            stack.tcp.max_send_buffer = crate::LARGE_SEND;
+            stack.tcp.max_recv_buffer = crate::LARGE_RECV;
+        }
+    }
     stack.tcp.congestion = match cc {
         Congestion::Cubic => Algorithm::Cubic,
         Congestion::Reno => Algorithm::NewReno,

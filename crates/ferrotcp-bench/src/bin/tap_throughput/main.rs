@@ -5,11 +5,16 @@
 //! also times Linux → Linux over a veth pair (two more namespaces of its own) as the
 //! reference: what the kernel itself does on this machine, in the same run.
 //!
-//! `cargo run --release -p ferrotcp-bench --bin tap_throughput -- [--mib N] [--runs N] [--cc C]`
+//! `cargo run --release -p ferrotcp-bench --bin tap_throughput -- [--mib N] [--runs N] [--cc C]
+//! [--buffers fixed,large]`
+//!
+//! Two buffer settings, both in one run by default: `fixed` (256 KiB for both stacks, the
+//! kind of buffer smoltcp has) and `large` (what Linux's defaults let its own connections
+//! grow to, so the comparison with Linux → Linux is like for like; see [`Buffers`]).
 //!
 //! Output: `# ...` context lines, then
 //! `figure NAME ferrotcp=V smoltcp=V ratio=R unit=Gbit/s` (median run of each stack,
-//! ratio = ferrotcp / smoltcp). A failed run prints `# STACK: ...` and its figure shows `FAIL`;
+//! ratio = ferrotcp / smoltcp; the `large` figures end in `_large`). A failed run prints `# STACK: ...` and its figure shows `FAIL`;
 //! the exit status is then 1.
 
 mod ferro;
@@ -41,6 +46,61 @@ struct Args {
     /// Congestion control of both user-space stacks (Linux keeps its own default).
     #[arg(long, value_enum, default_value_t = Congestion::Cubic)]
     cc: Congestion,
+    /// Buffer settings to run, comma separated, each with every stack.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Buffers::Fixed, Buffers::Large])]
+    buffers: Vec<Buffers>,
+}
+
+/// The send and receive buffers each stack gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Buffers {
+    /// 256 KiB send and receive buffers, fixed, for both stacks (smoltcp's kind of buffer:
+    /// allocated whole, never grown).
+    Fixed,
+    /// As large as Linux's defaults let its own connections grow (tcp_wmem and tcp_rmem
+    /// maxima, 4 and 6 MiB): ferrotcp with its default buffers (256 KiB, autotuned up to those
+    /// sizes, as Linux's are); smoltcp, which cannot grow a buffer, with fixed buffers of
+    /// those sizes. The like-for-like setting for the comparison with Linux → Linux.
+    Large,
+}
+
+/// Linux's default tcp_wmem and tcp_rmem maxima (ferrotcp's default autotuning limits).
+pub const LARGE_SEND: usize = 4 << 20;
+pub const LARGE_RECV: usize = 6 << 20;
+
+impl Buffers {
+    /// The figures' names: Linux → stack, stack → Linux.
+    pub fn figures(self) -> [&'static str; 2] {
+        match self {
+            Buffers::Fixed => ["tap_linux_to_stack", "tap_stack_to_linux"],
+            Buffers::Large => ["tap_linux_to_stack_large", "tap_stack_to_linux_large"],
+        }
+    }
+
+    /// smoltcp's (send, receive) buffer sizes.
+    pub fn smoltcp_sizes(self) -> (usize, usize) {
+        match self {
+            Buffers::Fixed => (CHUNK, CHUNK),
+            Buffers::Large => (LARGE_SEND, LARGE_RECV),
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Buffers::Fixed => format!("{CHUNK} B send/recv buffers, fixed, for both stacks"),
+            Buffers::Large => format!(
+                "ferrotcp's default buffers ({CHUNK} B autotuned up to {LARGE_SEND} B send, \
+                 {LARGE_RECV} B recv, as Linux's defaults), smoltcp fixed at those maxima"
+            ),
+        }
+    }
+
+    fn tag(self) -> char {
+        match self {
+            Buffers::Fixed => 'x',
+            Buffers::Large => 'l',
+        }
+    }
 }
 
 /// The user-space stack's address; Linux's is [`LINUX_ADDR`].
@@ -60,8 +120,6 @@ pub const CONNECT_LIMIT: Duration = Duration::from_secs(5);
 pub const EXIT_LIMIT: Duration = Duration::from_secs(10);
 
 pub type Outcome = Result<Duration, String>;
-
-pub const FIGURES: [&str; 2] = ["tap_linux_to_stack", "tap_stack_to_linux"];
 
 /// A fresh network namespace and the name of the TAP device that goes into it.
 /// The namespace is deleted on drop (after the stack has closed its device, which removes it).
@@ -83,12 +141,13 @@ const COUNTERS: [&str; 6] = [
 ];
 
 impl Net {
-    fn create(tag: char, run: u32) -> Result<Net, String> {
+    fn create(tag: char, buffers: Buffers, run: u32) -> Result<Net, String> {
         let pid = std::process::id();
+        let b = buffers.tag();
         Ok(Net {
-            ns: Netns::create(format!("tapbench-{pid}-{tag}{run}"))?,
-            // At most 3 + 5 + 1 + 2 = 11 characters (IFNAMSIZ allows 15).
-            dev: format!("{tag}tb{}r{run}", pid % 100_000),
+            ns: Netns::create(format!("tapbench-{pid}-{tag}{b}{run}"))?,
+            // At most 3 + 5 + 2 + 2 = 12 characters (IFNAMSIZ allows 15).
+            dev: format!("{tag}tb{}{b}{run}", pid % 100_000),
             counters: RefCell::new(vec![0; COUNTERS.len()]),
         })
     }
@@ -159,6 +218,17 @@ fn fmt(v: Option<f64>) -> String {
     v.map_or("FAIL".into(), |v| format!("{v:.2}"))
 }
 
+/// (variant index, figure index, name) of every figure, in the order they are printed.
+fn each_figure(variants: &[Buffers]) -> Vec<(usize, usize, &'static str)> {
+    let mut all = Vec::new();
+    for (vi, b) in variants.iter().enumerate() {
+        for (fi, name) in b.figures().into_iter().enumerate() {
+            all.push((vi, fi, name));
+        }
+    }
+    all
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     if let Err(e) = realnet::check_privileges(&["ip", "nstat", "python3"], true) {
@@ -166,22 +236,28 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let (mib, runs, cc) = (args.mib, args.runs, args.cc);
+    let mut variants = args.buffers.clone();
+    variants.dedup();
     let bytes = mib << 20;
     println!(
         "# tap_throughput: each stack on its own TAP device (IP MTU 1500) <-> Linux {} TCP in its own netns; {mib} MiB each way",
         realnet::uname()
     );
     println!(
-        "# both stacks: {CHUNK} B send/recv buffers, {CHUNK} B application reads/writes, Nagle on, {cc:?}, delayed ACK 40 ms, checksums computed and verified"
+        "# both stacks: {CHUNK} B application reads/writes, Nagle on, {cc:?}, delayed ACK 40 ms, checksums computed and verified"
     );
+    for b in &variants {
+        let [rx, tx] = b.figures();
+        println!("# {rx}, {tx}: {}", b.describe());
+    }
     println!(
         "# Linux -> stack: a Python sender, {bytes} zeros in 1 MiB sendall calls to 192.0.2.2:{PORT_IN}; stack -> Linux: `nc -l -s 192.0.2.1 -p {PORT_OUT} -w 30 > /dev/null` (done when Linux has closed)"
     );
     println!("# {runs} run(s) per stack, alternating ferrotcp, smoltcp; median reported");
     println!("# load average before: {}", realnet::loadavg());
 
-    // results[stack][figure][run]
-    let mut results = vec![vec![Vec::new(); 2]; 2];
+    // results[variant][stack][figure][run]
+    let mut results = vec![vec![vec![Vec::new(); 2]; 2]; variants.len()];
     let mut reference = Vec::new();
     let mut failed = false;
     for run in 1..=runs {
@@ -200,41 +276,47 @@ fn main() -> ExitCode {
                 failed = true;
             }
         }
-        for (si, stack) in ["ferrotcp", "smoltcp"].into_iter().enumerate() {
-            let outcomes = match Net::create(stack.as_bytes()[0] as char, run) {
-                Ok(net) => {
-                    println!("# {stack} run {run}: TAP {}, netns {}", net.dev, net.ns);
-                    if si == 0 {
-                        ferro::run(&net, bytes, cc)
-                    } else {
-                        smol::run(&net, bytes, cc)
-                    }
-                }
-                Err(e) => [Err(e.clone()), Err(e)],
-            };
-            for (fi, outcome) in outcomes.into_iter().enumerate() {
-                let name = FIGURES[fi];
-                match outcome {
-                    Ok(d) => {
-                        let g = gbit(bytes, d);
+        for (vi, &buffers) in variants.iter().enumerate() {
+            let figures = buffers.figures();
+            for (si, stack) in ["ferrotcp", "smoltcp"].into_iter().enumerate() {
+                let outcomes = match Net::create(stack.as_bytes()[0] as char, buffers, run) {
+                    Ok(net) => {
                         println!(
-                            "# {name} {stack} run {run}: {bytes} bytes in {:.3} s = {g:.2} Gbit/s",
-                            d.as_secs_f64()
+                            "# {stack} run {run} ({buffers:?} buffers): TAP {}, netns {}",
+                            net.dev, net.ns
                         );
-                        results[si][fi].push(Some(g));
+                        if si == 0 {
+                            ferro::run(&net, bytes, cc, buffers)
+                        } else {
+                            smol::run(&net, bytes, cc, buffers)
+                        }
                     }
-                    Err(e) => {
-                        println!("# {stack}: {name} run {run}: {e}");
-                        results[si][fi].push(None);
-                        failed = true;
+                    Err(e) => [Err(e.clone()), Err(e)],
+                };
+                for (fi, outcome) in outcomes.into_iter().enumerate() {
+                    let name = figures[fi];
+                    match outcome {
+                        Ok(d) => {
+                            let g = gbit(bytes, d);
+                            println!(
+                                "# {name} {stack} run {run}: {bytes} bytes in {:.3} s = {g:.2} Gbit/s",
+                                d.as_secs_f64()
+                            );
+                            results[vi][si][fi].push(Some(g));
+                        }
+                        Err(e) => {
+                            println!("# {stack}: {name} run {run}: {e}");
+                            results[vi][si][fi].push(None);
+                            failed = true;
+                        }
                     }
                 }
             }
         }
     }
-    for (fi, name) in FIGURES.iter().enumerate() {
+    for (vi, fi, name) in each_figure(&variants) {
         for (si, stack) in ["ferrotcp", "smoltcp"].into_iter().enumerate() {
-            let ok: Vec<f64> = results[si][fi].iter().flatten().copied().collect();
+            let ok: Vec<f64> = results[vi][si][fi].iter().flatten().copied().collect();
             if let Some(v) = spread(&ok) {
                 println!(
                     "# {name} {stack}: median {:.2} Gbit/s (min {:.2} - max {:.2}, {} runs)",
@@ -253,9 +335,9 @@ fn main() -> ExitCode {
     }
     println!("# load average after: {}", realnet::loadavg());
     if let Some(linux) = linux {
-        for (fi, name) in FIGURES.iter().enumerate() {
+        for (vi, fi, name) in each_figure(&variants) {
             let of = |si: usize| {
-                median(&results[si][fi])
+                median(&results[vi][si][fi])
                     .map_or("FAIL".into(), |g| format!("{:.2}", g / linux.median))
             };
             println!(
@@ -266,9 +348,9 @@ fn main() -> ExitCode {
             );
         }
     }
-    for (fi, name) in FIGURES.iter().enumerate() {
-        let f = median(&results[0][fi]);
-        let s = median(&results[1][fi]);
+    for (vi, fi, name) in each_figure(&variants) {
+        let f = median(&results[vi][0][fi]);
+        let s = median(&results[vi][1][fi]);
         let ratio = match (f, s) {
             (Some(f), Some(s)) if s > 0.0 => format!("{:.2}", f / s),
             _ => "NA".into(),

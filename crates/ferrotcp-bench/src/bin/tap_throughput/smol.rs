@@ -3,7 +3,8 @@
 //! `phy::wait(fd, poll_delay)` (sleeps until a frame arrives or a timer is due), all on one
 //! thread, clock from `smoltcp::time::Instant::now()`.
 //!
-//! Settings made to match ferrotcp's defaults: 256 KiB send and receive buffers (window scaling
+//! Settings made to match ferrotcp's: 256 KiB send and receive buffers (`Buffers::Fixed`), or
+//! 4 MiB send and 6 MiB receive (`Buffers::Large`, the most ferrotcp's grow to; window scaling
 //! follows from the receive buffer size), the congestion control asked for, Nagle on (smoltcp's default), delayed ACK 40 ms
 //! (smoltcp's default is 10 ms). The device keeps smoltcp's default capabilities: checksums
 //! computed and verified, `max_transmission_unit` = IP MTU + 14 (Ethernet header).
@@ -21,7 +22,9 @@ use smoltcp::wire::{EthernetAddress, IpCidr};
 use ferrotcp_bench::harness::Congestion;
 use ferrotcp_bench::smol_host::congestion_control;
 
-use crate::{CHUNK, CONNECT_LIMIT, EXIT_LIMIT, LINUX_ADDR, Net, Outcome, PORT_IN, PORT_OUT};
+use crate::{
+    Buffers, CHUNK, CONNECT_LIMIT, EXIT_LIMIT, LINUX_ADDR, Net, Outcome, PORT_IN, PORT_OUT,
+};
 use crate::{STACK_ADDR, TRANSFER_LIMIT};
 
 /// Longest single `phy::wait`, so that the time limits are checked even when smoltcp has no
@@ -30,14 +33,16 @@ const MAX_WAIT: SmolDuration = SmolDuration::from_millis(50);
 
 /// Both directions, Linux → smoltcp first. A panic inside smoltcp (its TAP device panics on
 /// unexpected I/O errors) is turned into a failure.
-pub fn run(net: &Net, bytes: usize, cc: Congestion) -> [Outcome; 2] {
+pub fn run(net: &Net, bytes: usize, cc: Congestion, buffers: Buffers) -> [Outcome; 2] {
     let cc = congestion_control(cc);
+    let figures = buffers.figures();
+    let sizes = buffers.smoltcp_sizes();
     let r = catch_unwind(AssertUnwindSafe(|| -> Result<[Outcome; 2], String> {
         let mut host = Host::new(net)?;
-        let rx = linux_to_smoltcp(&mut host, net, bytes, cc);
-        net.print_counters("smoltcp", crate::FIGURES[0]);
-        let tx = smoltcp_to_linux(&mut host, net, bytes, cc);
-        net.print_counters("smoltcp", crate::FIGURES[1]);
+        let rx = linux_to_smoltcp(&mut host, net, bytes, cc, sizes);
+        net.print_counters("smoltcp", figures[0]);
+        let tx = smoltcp_to_linux(&mut host, net, bytes, cc, sizes);
+        net.print_counters("smoltcp", figures[1]);
         Ok([rx, tx])
     }));
     let e = match r {
@@ -119,10 +124,11 @@ impl Host {
     }
 }
 
-fn new_socket(cc: CongestionControl) -> tcp::Socket<'static> {
+/// A socket with `(send, receive)` buffers of `sizes` bytes.
+fn new_socket(cc: CongestionControl, sizes: (usize, usize)) -> tcp::Socket<'static> {
     let mut s = tcp::Socket::new(
-        tcp::SocketBuffer::new(vec![0; CHUNK]),
-        tcp::SocketBuffer::new(vec![0; CHUNK]),
+        tcp::SocketBuffer::new(vec![0; sizes.1]),
+        tcp::SocketBuffer::new(vec![0; sizes.0]),
     );
     s.set_congestion_control(cc);
     s.set_nagle_enabled(true);
@@ -132,8 +138,14 @@ fn new_socket(cc: CongestionControl) -> tcp::Socket<'static> {
 
 /// The kernel sends, smoltcp reads (256 KiB `recv_slice`) and discards. Timed from the
 /// established connection to end of stream.
-fn linux_to_smoltcp(host: &mut Host, net: &Net, bytes: usize, cc: CongestionControl) -> Outcome {
-    let h = host.sockets.add(new_socket(cc));
+fn linux_to_smoltcp(
+    host: &mut Host,
+    net: &Net,
+    bytes: usize,
+    cc: CongestionControl,
+    sizes: (usize, usize),
+) -> Outcome {
+    let h = host.sockets.add(new_socket(cc, sizes));
     let r = (|| {
         host.sock(h)
             .listen(PORT_IN)
@@ -185,8 +197,14 @@ fn linux_to_smoltcp(host: &mut Host, net: &Net, bytes: usize, cc: CongestionCont
 /// smoltcp sends (256 KiB `send_slice`), the kernel discards; done when Linux has read it all
 /// and closed: smoltcp is then in TIME-WAIT, so its FIN and every byte were acknowledged.
 /// Timed from the established connection to that point.
-fn smoltcp_to_linux(host: &mut Host, net: &Net, bytes: usize, cc: CongestionControl) -> Outcome {
-    let h = host.sockets.add(new_socket(cc));
+fn smoltcp_to_linux(
+    host: &mut Host,
+    net: &Net,
+    bytes: usize,
+    cc: CongestionControl,
+    sizes: (usize, usize),
+) -> Outcome {
+    let h = host.sockets.add(new_socket(cc, sizes));
     let r = (|| {
         let mut receiver = net.linux_receiver()?;
         connect(host, h)?;
