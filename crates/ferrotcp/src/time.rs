@@ -69,7 +69,10 @@ fn micros_of(d: Duration) -> u64 {
 impl Add<Duration> for Instant {
     type Output = Instant;
     fn add(self, rhs: Duration) -> Instant {
-        Instant::from_micros(self.total_micros().saturating_add(micros_of(rhs)))
+        // Stored values are micros + 1: adding to the stored value directly saturates at the
+        // same place, and a sum of a nonzero value is never zero.
+        let sum = self.0.get().saturating_add(micros_of(rhs));
+        Instant(NonZeroU64::new(sum).unwrap_or(NonZeroU64::MAX))
     }
 }
 
@@ -90,5 +93,40 @@ impl fmt::Display for Instant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let micros = self.total_micros();
         write!(f, "{}.{:06}s", micros / 1_000_000, micros % 1_000_000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_optional_instant_costs_no_more_than_an_instant() {
+        assert_eq!(core::mem::size_of::<Option<Instant>>(), 8);
+    }
+
+    #[test]
+    fn arithmetic_and_order_are_those_of_the_microseconds() {
+        let t = Instant::from_millis(1500);
+        assert_eq!(t.total_micros(), 1_500_000);
+        assert_eq!(Instant::ZERO.total_micros(), 0);
+        assert_eq!(Instant::default(), Instant::ZERO);
+        assert_eq!((t + Duration::from_micros(7)).total_micros(), 1_500_007);
+        assert_eq!(t - Instant::ZERO, Duration::from_millis(1500));
+        assert_eq!(Instant::ZERO - t, Duration::ZERO);
+        assert!(Instant::ZERO < t && t < t + Duration::from_nanos(1000));
+        assert_eq!(t.to_string(), "1.500000s");
+        assert_eq!(format!("{t:?}"), "Instant(1500000)");
+    }
+
+    #[test]
+    fn the_far_future_saturates_in_one_place() {
+        let end = Instant::from_micros(u64::MAX);
+        assert_eq!(end.total_micros(), u64::MAX - 1);
+        assert_eq!(Instant::ZERO + Duration::MAX, end);
+        assert_eq!(end + Duration::from_secs(1), end);
+        assert_eq!(Instant::from_secs(u64::MAX), end);
+        assert_eq!(Instant::from_micros(u64::MAX - 1), end);
+        assert!(Instant::from_micros(u64::MAX - 2) < end);
     }
 }
