@@ -62,6 +62,37 @@ impl fmt::Debug for Instant {
     }
 }
 
+/// A [`Duration`] as a connection stores it: nanoseconds + 1 in a `NonZeroU64`, 8 bytes (and
+/// 8 as an `Option`) where `Duration` takes 16. Exact up to 584 years, which no duration a
+/// connection keeps comes near (longer ones saturate there); arithmetic stays on `Duration`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct StoredDuration(NonZeroU64);
+
+impl StoredDuration {
+    pub const ZERO: StoredDuration = StoredDuration(NonZeroU64::MIN);
+
+    pub fn new(d: Duration) -> StoredDuration {
+        let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        StoredDuration(NonZeroU64::new(nanos.saturating_add(1)).unwrap_or(NonZeroU64::MAX))
+    }
+
+    pub fn get(self) -> Duration {
+        Duration::from_nanos(self.0.get() - 1)
+    }
+}
+
+impl From<Duration> for StoredDuration {
+    fn from(d: Duration) -> StoredDuration {
+        StoredDuration::new(d)
+    }
+}
+
+impl fmt::Debug for StoredDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
 fn micros_of(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
@@ -117,6 +148,25 @@ mod tests {
         assert!(Instant::ZERO < t && t < t + Duration::from_nanos(1000));
         assert_eq!(t.to_string(), "1.500000s");
         assert_eq!(format!("{t:?}"), "Instant(1500000)");
+    }
+
+    #[test]
+    fn a_stored_duration_is_exact_and_small() {
+        assert_eq!(core::mem::size_of::<Option<StoredDuration>>(), 8);
+        for d in [
+            Duration::ZERO,
+            Duration::from_nanos(1),
+            Duration::from_micros(62_500),
+            Duration::from_nanos(112_499_999),
+            Duration::from_secs(120),
+            Duration::from_secs(7200),
+        ] {
+            assert_eq!(StoredDuration::new(d).get(), d);
+        }
+        assert_eq!(StoredDuration::ZERO.get(), Duration::ZERO);
+        let most = Duration::from_nanos(u64::MAX - 1);
+        assert_eq!(StoredDuration::new(Duration::MAX).get(), most);
+        assert!(StoredDuration::new(Duration::from_millis(1)) < Duration::from_millis(2).into());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! buffer with the congestion window (tcp_sndbuf_expand), each up to a configured maximum, so
 //! a long fat path is not held to the initial window while an idle connection keeps little.
 
-use crate::time::{Duration, Instant};
+use crate::time::{Duration, Instant, StoredDuration};
 
 /// Linux's 16·advmss of headroom over twice the bytes read per round trip.
 const HEADROOM_SEGMENTS: u64 = 16;
@@ -14,7 +14,7 @@ pub(super) struct RecvAutotune {
     /// Largest the buffer may grow (the window-scale shift was chosen for it).
     pub max: usize,
     /// The receiver's RTT estimate (from the handshake, then echoed timestamps).
-    pub rtt: Option<Duration>,
+    pub rtt: Option<StoredDuration>,
     /// When the current measurement began and how much had been read by then.
     since: Option<(Instant, u64)>,
     /// Bytes read in the last full round trip measured (Linux's rcvq_space.space).
@@ -33,7 +33,7 @@ impl RecvAutotune {
 
     /// A round-trip sample seen by the receiving side; the minimum is kept (queues only add).
     pub fn rtt_sample(&mut self, rtt: Duration) {
-        self.rtt = Some(self.rtt.map_or(rtt, |r| r.min(rtt)));
+        self.rtt = Some(self.rtt.map_or(rtt, |r| r.get().min(rtt)).into());
     }
 
     /// The application has read `read_total` bytes so far. Returns the buffer size to grow
@@ -45,7 +45,7 @@ impl RecvAutotune {
         current: usize,
         mss: u32,
     ) -> Option<usize> {
-        let rtt = self.rtt?;
+        let rtt = self.rtt?.get();
         let Some((start, at)) = self.since else {
             self.since = Some((now, read_total));
             return None;

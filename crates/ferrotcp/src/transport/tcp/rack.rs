@@ -6,7 +6,7 @@
 use super::scoreboard::{Scoreboard, Segment};
 use super::timestamps::{ts_before, ts_clock};
 use crate::seq::SeqNum;
-use crate::time::{Duration, Instant};
+use crate::time::{Duration, Instant, StoredDuration};
 
 /// RFC 8985 §6.2: the reordering window is reset after this many recoveries without D-SACK.
 const REO_WND_PERSIST: u32 = 16;
@@ -23,19 +23,19 @@ fn sent_after(t1: Instant, seq1: SeqNum, t2: Instant, seq2: SeqNum) -> bool {
 /// A minimum with an expiry, like Linux's windowed min filter (reduced to one sample).
 #[derive(Clone, Copy, Debug, Default)]
 struct WindowedMin {
-    value: Option<(Duration, Instant)>,
+    value: Option<(StoredDuration, Instant)>,
 }
 
 impl WindowedMin {
     fn update(&mut self, rtt: Duration, now: Instant) {
         match self.value {
-            Some((min, at)) if rtt > min && now.saturating_since(at) <= MIN_RTT_WINDOW => {}
-            _ => self.value = Some((rtt, now)),
+            Some((min, at)) if rtt > min.get() && now.saturating_since(at) <= MIN_RTT_WINDOW => {}
+            _ => self.value = Some((rtt.into(), now)),
         }
     }
 
     fn get(&self) -> Option<Duration> {
-        self.value.map(|(min, _)| min)
+        self.value.map(|(min, _)| min.get())
     }
 }
 
@@ -44,7 +44,7 @@ pub(super) struct Rack {
     /// RACK.xmit_ts and RACK.end_seq: the most recently sent segment known delivered.
     xmit: Option<(Instant, SeqNum)>,
     /// RACK.rtt: the RTT of that segment.
-    rtt: Duration,
+    rtt: StoredDuration,
     min_rtt: WindowedMin,
     /// RACK.fack: the highest sequence number delivered.
     fack: Option<SeqNum>,
@@ -72,7 +72,7 @@ impl Default for Rack {
     fn default() -> Rack {
         Rack {
             xmit: None,
-            rtt: Duration::ZERO,
+            rtt: StoredDuration::ZERO,
             min_rtt: WindowedMin::default(),
             fack: None,
             reordering_seen: false,
@@ -122,7 +122,7 @@ impl Rack {
         } else {
             self.min_rtt.update(rtt, ctx.now);
         }
-        self.rtt = rtt;
+        self.rtt = rtt.into();
         let newer = match self.xmit {
             Some((t, end)) => sent_after(seg.sent, seg.end, t, end),
             None => true,
@@ -203,7 +203,7 @@ impl Rack {
                 // one was sent before the last delivery either.
                 break;
             }
-            let deadline = seg.sent + self.rtt + reo_wnd;
+            let deadline = seg.sent + self.rtt.get() + reo_wnd;
             if deadline <= ctx.now {
                 board.mark_lost(i - 1);
             } else {

@@ -11,7 +11,7 @@ use super::ring::Ring;
 use super::tcb::{Notify, Shared};
 use super::timestamps::Timestamps;
 use crate::seq::SeqNum;
-use crate::time::{Duration, Instant};
+use crate::time::{Duration, Instant, StoredDuration};
 use crate::trace::TimerKind;
 use crate::wire::tcp::{SackBlock, TcpRepr};
 
@@ -59,7 +59,7 @@ pub(super) struct Receiver {
     pub sack: bool,
     /// Segment size used for the ACK and window-update thresholds.
     pub mss: u32,
-    pub delayed_ack: Duration,
+    pub delayed_ack: StoredDuration,
     /// Timestamps in use (RFC 7323): TS.Recent to echo, Last.ACK.sent, our clock offset.
     pub ts: Option<Timestamps>,
     /// RFC 2883: a duplicate arrived; the next ACK reports it as the first SACK block.
@@ -112,7 +112,7 @@ impl Receiver {
             last_ooo: None,
             sack,
             mss,
-            delayed_ack: params.delayed_ack,
+            delayed_ack: params.delayed_ack.into(),
             ts: None,
             dsack: None,
             quick_acks: 0,
@@ -279,7 +279,7 @@ impl Receiver {
             } else if !self.ack_now {
                 shared
                     .timers
-                    .set_if_idle(TimerKind::DelayedAck, now + self.delayed_ack);
+                    .set_if_idle(TimerKind::DelayedAck, now + self.delayed_ack.get());
             }
         } else {
             let start = self.off + offset as u64;

@@ -2,18 +2,20 @@
 //! only segments that were never retransmitted give RTT samples.
 
 use crate::seq::SeqNum;
-use crate::time::{Duration, Instant};
+use crate::time::{Duration, Instant, StoredDuration};
 
 /// Clock granularity G of RFC 6298 §2 (our clock is in microseconds; Linux uses 1 ms jiffies).
 const GRANULARITY: Duration = Duration::from_millis(1);
 
+/// Durations are kept in 8 bytes each ([`StoredDuration`], exact); the arithmetic is
+/// `Duration`'s, as RFC 6298 writes it.
 #[derive(Debug, Clone)]
 pub struct RttEstimator {
-    srtt: Option<Duration>,
-    rttvar: Duration,
-    rto: Duration,
-    min_rto: Duration,
-    max_rto: Duration,
+    srtt: Option<StoredDuration>,
+    rttvar: StoredDuration,
+    rto: StoredDuration,
+    min_rto: StoredDuration,
+    max_rto: StoredDuration,
     /// Exponent of the current backoff (RFC 6298 §5.5).
     backoff: u32,
     /// One timed segment at a time: (sequence number that acknowledges it, send time).
@@ -24,31 +26,31 @@ impl RttEstimator {
     pub fn new(initial: Duration, min_rto: Duration, max_rto: Duration) -> Self {
         RttEstimator {
             srtt: None,
-            rttvar: Duration::ZERO,
-            rto: initial.clamp(min_rto, max_rto),
-            min_rto,
-            max_rto,
+            rttvar: StoredDuration::ZERO,
+            rto: initial.clamp(min_rto, max_rto).into(),
+            min_rto: min_rto.into(),
+            max_rto: max_rto.into(),
             backoff: 0,
             timing: None,
         }
     }
 
     pub fn srtt(&self) -> Option<Duration> {
-        self.srtt
+        self.srtt.map(StoredDuration::get)
     }
 
     pub fn max_rto(&self) -> Duration {
-        self.max_rto
+        self.max_rto.get()
     }
 
     pub fn rttvar(&self) -> Duration {
-        self.rttvar
+        self.rttvar.get()
     }
 
     /// The current RTO including backoff.
     pub fn rto(&self) -> Duration {
-        let backed = self.rto.saturating_mul(1u32 << self.backoff.min(16));
-        backed.min(self.max_rto)
+        let backed = self.rto.get().saturating_mul(1u32 << self.backoff.min(16));
+        backed.min(self.max_rto.get())
     }
 
     /// Starts timing a segment whose acknowledgment will be `ack_seq`, unless one is timed already.
@@ -75,32 +77,29 @@ impl RttEstimator {
 
     /// RFC 6298 §2.2–2.3.
     pub fn sample(&mut self, r: Duration) {
-        match self.srtt {
-            None => {
-                self.srtt = Some(r);
-                self.rttvar = r / 2;
-            }
+        let (srtt, rttvar) = match self.srtt() {
+            None => (r, r / 2),
             Some(srtt) => {
                 let delta = srtt.abs_diff(r);
-                self.rttvar = (self.rttvar * 3 + delta) / 4;
-                self.srtt = Some((srtt * 7 + r) / 8);
+                ((srtt * 7 + r) / 8, (self.rttvar() * 3 + delta) / 4)
             }
-        }
-        let srtt = self.srtt.unwrap_or(r);
-        let rto = srtt + GRANULARITY.max(self.rttvar * 4);
-        self.rto = rto.clamp(self.min_rto, self.max_rto);
+        };
+        self.srtt = Some(srtt.into());
+        self.rttvar = rttvar.into();
+        let rto = srtt + GRANULARITY.max(rttvar * 4);
+        self.rto = rto.clamp(self.min_rto.get(), self.max_rto()).into();
         // RFC 6298 §5.7 note: a fresh sample ends the backoff.
         self.backoff = 0;
     }
 
     /// Raises the base RTO to at least `floor` (RFC 6298 §5.7).
     pub fn at_least(&mut self, floor: Duration) {
-        self.rto = self.rto.max(floor).min(self.max_rto);
+        self.rto = self.rto.get().max(floor).min(self.max_rto()).into();
     }
 
     /// RFC 6298 §5.5: double the RTO.
     pub fn back_off(&mut self) {
-        if self.rto() < self.max_rto {
+        if self.rto() < self.max_rto() {
             self.backoff += 1;
         }
     }

@@ -325,7 +325,7 @@ mod tests {
         let slot = core::mem::size_of::<Conn>();
         let sender = core::mem::size_of::<super::super::sender::Sender>();
         let teaching = if cfg!(feature = "teaching") { 32 } else { 0 };
-        assert!(slot <= 608 + teaching, "a connection slot is {slot} bytes");
-        assert!(sender <= 616, "the sending half is {sender} bytes");
+        assert!(slot <= 592 + teaching, "a connection slot is {slot} bytes");
+        assert!(sender <= 528, "the sending half is {sender} bytes");
     }
 }

@@ -15,7 +15,7 @@ use super::state::{State, To};
 use super::timer::TimerTable;
 use super::transitions::Transitions;
 use crate::seq::SeqNum;
-use crate::time::{Duration, Instant};
+use crate::time::{Instant, StoredDuration};
 use crate::trace::{TcpState, TimerKind};
 use crate::wire::tcp::TcpRepr;
 
@@ -150,7 +150,7 @@ pub(super) struct Shared {
     pub keepalive: KeepAliveState,
     /// When the peer last sent an acceptable segment.
     pub last_recv: Instant,
-    pub time_wait: Duration,
+    pub time_wait: StoredDuration,
     /// MUST-21: the application's own R2 for this connection.
     pub r2_override: Option<u32>,
     #[cfg(feature = "teaching")]
@@ -248,7 +248,7 @@ impl Tcb {
                     pending: false,
                 },
                 last_recv: init.now,
-                time_wait: config.time_wait(),
+                time_wait: config.time_wait().into(),
                 r2_override: None,
                 #[cfg(feature = "teaching")]
                 teaching: Teaching {
@@ -367,7 +367,7 @@ impl Tcb {
                 timers.stop(TimerKind::Persist);
                 timers.stop(TimerKind::FinWait2);
                 timers.stop(TimerKind::Reclaim);
-                timers.set(TimerKind::TimeWait, now + self.shared.time_wait);
+                timers.set(TimerKind::TimeWait, now + self.shared.time_wait.get());
             }
             To::Closed(_) => {
                 timers.stop_all();
@@ -622,7 +622,7 @@ impl Tcb {
     /// FIN that may never come, give up after the TIME-WAIT interval (Linux: tcp_fin_timeout).
     pub(super) fn arm_orphan_timeout(&mut self, now: Instant) {
         if !self.shared.owned && matches!(self.state, State::FinWait2 { .. }) {
-            let at = now + self.shared.time_wait;
+            let at = now + self.shared.time_wait.get();
             self.shared.timers.set_if_idle(TimerKind::FinWait2, at);
         }
     }

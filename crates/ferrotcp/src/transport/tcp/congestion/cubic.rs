@@ -6,7 +6,7 @@
 
 use super::hystart::HyStart;
 use super::{AckEvent, CongestionControl, initial_window};
-use crate::time::{Duration, Instant};
+use crate::time::{Duration, Instant, StoredDuration};
 
 /// β_cubic = 0.7 (§4.6), as a fraction.
 const BETA_NUM: u64 = 7;
@@ -45,7 +45,7 @@ pub struct Cubic {
     /// t_epoch and cwnd_epoch: when and at which window the current avoidance stage began.
     epoch: Option<(Instant, u32)>,
     /// K of the current epoch.
-    k: Duration,
+    k: StoredDuration,
     /// W_est (§4.3), and the remainder of its last increment (in 1/(ALPHA_DEN·cwnd) bytes).
     w_est: u32,
     w_est_rem: u64,
@@ -66,7 +66,7 @@ impl Cubic {
             w_max: None,
             cwnd_prior: 0,
             epoch: None,
-            k: Duration::ZERO,
+            k: StoredDuration::ZERO,
             w_est: 0,
             w_est_rem: 0,
             alpha_one: false,
@@ -78,8 +78,8 @@ impl Cubic {
 
     /// W_cubic(t) = C·(t - K)³ + W_max (Figure 1), C = 0.4 segments/s³, in bytes.
     fn w_cubic(&self, t: Duration, w_max: u32, mss: u32) -> u32 {
-        let dt =
-            i128::from(t.as_micros().min(1 << 40) as u64) - i128::from(self.k.as_micros() as u64);
+        let dt = i128::from(t.as_micros().min(1 << 40) as u64)
+            - i128::from(self.k.get().as_micros() as u64);
         // 0.4 · dt³ / 10^18 segments = 4 · dt³ · mss / 10^19 bytes.
         let delta = 4 * dt * dt * dt * i128::from(mss) / 10_000_000_000_000_000_000;
         (i128::from(w_max) + delta).clamp(0, i128::from(u32::MAX)) as u32
@@ -92,7 +92,8 @@ impl Cubic {
         let gap = u128::from(w_max.saturating_sub(self.cwnd));
         self.k = Duration::from_micros(icbrt(
             gap * 25 * 100_000_000_000_000_000 / u128::from(mss.max(1)),
-        ));
+        ))
+        .into();
         self.epoch = Some((now, self.cwnd));
         self.w_est = self.cwnd;
         self.w_est_rem = 0;
@@ -269,9 +270,9 @@ mod tests {
         c.on_congestion_event(100 * MSS, MSS, Instant::ZERO);
         c.cwnd = c.ssthresh;
         c.start_epoch(Instant::ZERO, MSS);
-        assert_eq!(c.k.as_millis(), 4217);
+        assert_eq!(c.k.get().as_millis(), 4217);
         // W_cubic(K) = W_max; W_cubic(0) = cwnd_epoch (within the integer rounding).
-        assert_eq!(c.w_cubic(c.k, 100 * MSS, MSS), 100 * MSS);
+        assert_eq!(c.w_cubic(c.k.get(), 100 * MSS, MSS), 100 * MSS);
         let at0 = c.w_cubic(Duration::ZERO, 100 * MSS, MSS);
         assert!((69_999..=70_001).contains(&at0), "{at0}");
         // Figure 1 at t = 1 s: 0.4·(1 - 4.2172)³ + 100 = 86.68 segments.

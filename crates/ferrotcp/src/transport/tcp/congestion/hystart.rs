@@ -4,7 +4,7 @@
 //! avoidance begins without the loss slow start would otherwise have caused.
 
 use crate::seq::SeqNum;
-use crate::time::Duration;
+use crate::time::{Duration, StoredDuration};
 
 /// RFC 9406 §4.3, the recommended values.
 const MIN_RTT_THRESH: Duration = Duration::from_millis(4);
@@ -21,7 +21,7 @@ enum Mode {
     SlowStart,
     /// Conservative Slow Start since the RTT rose to `baseline`; `rounds` completed in it.
     Css {
-        baseline: Duration,
+        baseline: StoredDuration,
         rounds: u32,
     },
     /// Only the initial slow start uses HyStart++ (§4.3); later ones are plain.
@@ -41,8 +41,8 @@ pub struct HyStart {
     mode: Mode,
     /// windowEnd: the round ends when this is acknowledged.
     window_end: Option<SeqNum>,
-    last_round_min: Option<Duration>,
-    current_round_min: Option<Duration>,
+    last_round_min: Option<StoredDuration>,
+    current_round_min: Option<StoredDuration>,
     samples: u32,
 }
 
@@ -107,20 +107,21 @@ impl HyStart {
             }
         }
         if let Some(rtt) = rtt {
-            self.current_round_min = Some(self.current_round_min.map_or(rtt, |m| m.min(rtt)));
+            let min = self.current_round_min.map_or(rtt, |m| m.get().min(rtt));
+            self.current_round_min = Some(min.into());
             self.samples += 1;
         }
         match self.mode {
             Mode::SlowStart => {
                 if let (true, Some(current), Some(last)) = (
                     self.samples >= N_RTT_SAMPLE,
-                    self.current_round_min,
-                    self.last_round_min,
+                    self.current_round_min.map(StoredDuration::get),
+                    self.last_round_min.map(StoredDuration::get),
                 ) {
                     let thresh = (last / MIN_RTT_DIVISOR).clamp(MIN_RTT_THRESH, MAX_RTT_THRESH);
                     if current >= last + thresh {
                         self.mode = Mode::Css {
-                            baseline: current,
+                            baseline: current.into(),
                             rounds: 0,
                         };
                     }
