@@ -69,8 +69,8 @@ fn transfer(p: &mut Pair, c: TcpHandle, s: TcpHandle, start: usize, len: usize) 
 }
 
 fn buffers(p: &mut Pair, c: TcpHandle, s: TcpHandle) -> (BufferUse, BufferUse) {
-    let client = p.client().tcp_stats(c).expect("client stats").buffers;
-    let server = p.server().tcp_stats(s).expect("server stats").buffers;
+    let client = p.client().tcp_buffers(c).expect("client buffers");
+    let server = p.server().tcp_buffers(s).expect("server buffers");
     (client, server)
 }
 

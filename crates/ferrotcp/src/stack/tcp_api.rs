@@ -10,7 +10,7 @@ use crate::time::Instant;
 use crate::trace::TcpState;
 use crate::transport::tcp::table::Listener;
 use crate::transport::tcp::{
-    CloseReason, KeepAlive, ListenerHandle, Tcb, TcbInit, TcpError, TcpHandle, TcpStats,
+    BufferUse, CloseReason, KeepAlive, ListenerHandle, Tcb, TcbInit, TcpError, TcpHandle, TcpStats,
 };
 
 impl Stack {
@@ -273,6 +273,12 @@ impl Stack {
 
     pub fn tcp_stats(&self, h: TcpHandle) -> Result<TcpStats, TcpError> {
         Ok(self.conn(h)?.stats())
+    }
+
+    /// The connection's send and receive buffers now: how far each may grow (autotuning
+    /// raises the limits) and the memory each holds (grown on demand, freed when idle).
+    pub fn tcp_buffers(&self, h: TcpHandle) -> Result<BufferUse, TcpError> {
+        Ok(self.conn(h)?.buffers())
     }
 
     pub fn tcp_local_addr(&self, h: TcpHandle) -> Result<SocketAddrV4, TcpError> {

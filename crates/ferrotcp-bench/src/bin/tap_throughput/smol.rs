@@ -39,9 +39,10 @@ pub fn run(net: &Net, bytes: usize, cc: Congestion, buffers: Buffers) -> [Outcom
     let sizes = buffers.smoltcp_sizes();
     let r = catch_unwind(AssertUnwindSafe(|| -> Result<[Outcome; 2], String> {
         let mut host = Host::new(net)?;
-        let rx = linux_to_smoltcp(&mut host, net, bytes, cc, sizes);
+        let t = Transfer { bytes, cc, sizes };
+        let rx = linux_to_smoltcp(&mut host, net, t);
         net.print_counters("smoltcp", figures[0]);
-        let tx = smoltcp_to_linux(&mut host, net, bytes, cc, sizes);
+        let tx = smoltcp_to_linux(&mut host, net, t);
         net.print_counters("smoltcp", figures[1]);
         Ok([rx, tx])
     }));
@@ -58,6 +59,14 @@ pub fn run(net: &Net, bytes: usize, cc: Congestion, buffers: Buffers) -> [Outcom
         }
     };
     [Err(e.clone()), Err(e)]
+}
+
+/// One transfer's settings: bytes to move, congestion control, (send, receive) buffer sizes.
+#[derive(Clone, Copy)]
+struct Transfer {
+    bytes: usize,
+    cc: CongestionControl,
+    sizes: (usize, usize),
 }
 
 struct Host {
@@ -138,13 +147,8 @@ fn new_socket(cc: CongestionControl, sizes: (usize, usize)) -> tcp::Socket<'stat
 
 /// The kernel sends, smoltcp reads (256 KiB `recv_slice`) and discards. Timed from the
 /// established connection to end of stream.
-fn linux_to_smoltcp(
-    host: &mut Host,
-    net: &Net,
-    bytes: usize,
-    cc: CongestionControl,
-    sizes: (usize, usize),
-) -> Outcome {
+fn linux_to_smoltcp(host: &mut Host, net: &Net, t: Transfer) -> Outcome {
+    let Transfer { bytes, cc, sizes } = t;
     let h = host.sockets.add(new_socket(cc, sizes));
     let r = (|| {
         host.sock(h)
@@ -197,13 +201,8 @@ fn linux_to_smoltcp(
 /// smoltcp sends (256 KiB `send_slice`), the kernel discards; done when Linux has read it all
 /// and closed: smoltcp is then in TIME-WAIT, so its FIN and every byte were acknowledged.
 /// Timed from the established connection to that point.
-fn smoltcp_to_linux(
-    host: &mut Host,
-    net: &Net,
-    bytes: usize,
-    cc: CongestionControl,
-    sizes: (usize, usize),
-) -> Outcome {
+fn smoltcp_to_linux(host: &mut Host, net: &Net, t: Transfer) -> Outcome {
+    let Transfer { bytes, cc, sizes } = t;
     let h = host.sockets.add(new_socket(cc, sizes));
     let r = (|| {
         let mut receiver = net.linux_receiver()?;

@@ -69,29 +69,8 @@ pub struct TcpStats {
     pub undos: u64,
     /// Window reductions for ECN-Echo (RFC 3168): congestion without a loss.
     pub ecn_reductions: u64,
-    pub srtt_micros: u64,
-    pub rto_micros: u64,
-    pub cwnd: u32,
-    /// The buffers' sizes and memory now.
-    pub buffers: BufferUse,
-}
-
-/// The counters of [`TcpStats`] as a connection keeps them: the buffers' figures (and, while
-/// the sending half exists, its RTT and window) are read when asked for, not stored.
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Counters {
-    pub bytes_sent: u64,
-    pub bytes_received: u64,
-    pub segments_sent: u64,
-    pub segments_received: u64,
-    pub retransmissions: u64,
-    pub timeouts: u64,
-    pub fast_retransmits: u64,
-    pub dup_acks_received: u64,
-    pub loss_probes: u64,
-    pub undos: u64,
-    pub ecn_reductions: u64,
-    /// The sending half's last figures, kept once it is gone.
+    /// The RTT estimate, the RTO and the congestion window: the sending half's now, or the
+    /// last it had once our FIN was acknowledged. (The buffers: `Stack::tcp_buffers`.)
     pub srtt_micros: u64,
     pub rto_micros: u64,
     pub cwnd: u32,
@@ -140,7 +119,7 @@ pub(super) struct Shared {
     pub local: SocketAddrV4,
     pub remote: SocketAddrV4,
     pub timers: TimerTable,
-    pub stats: Counters,
+    pub stats: TcpStats,
     pub notify: Notify,
     pub transitions: Transitions,
     /// The application still holds its handle (false after `close`).
@@ -237,7 +216,7 @@ impl Tcb {
                 local: init.local,
                 remote: init.remote,
                 timers: TimerTable::default(),
-                stats: Counters::default(),
+                stats: TcpStats::default(),
                 notify: Notify::default(),
                 transitions: Transitions::default(),
                 owned: true,
@@ -288,38 +267,29 @@ impl Tcb {
     }
 
     pub fn stats(&self) -> TcpStats {
-        let c = self.shared.stats;
-        let mut s = TcpStats {
-            bytes_sent: c.bytes_sent,
-            bytes_received: c.bytes_received,
-            segments_sent: c.segments_sent,
-            segments_received: c.segments_received,
-            retransmissions: c.retransmissions,
-            timeouts: c.timeouts,
-            fast_retransmits: c.fast_retransmits,
-            dup_acks_received: c.dup_acks_received,
-            loss_probes: c.loss_probes,
-            undos: c.undos,
-            ecn_reductions: c.ecn_reductions,
-            srtt_micros: c.srtt_micros,
-            rto_micros: c.rto_micros,
-            cwnd: c.cwnd,
-            buffers: BufferUse::default(),
-        };
+        let mut s = self.shared.stats;
         if let Some(snd) = self.state.sender() {
             s.srtt_micros = snd.rtt.srtt().map_or(0, |d| d.as_micros() as u64);
             s.rto_micros = snd.rtt.rto().as_micros() as u64;
             s.cwnd = snd.cc.cwnd();
-            s.buffers.send_limit = snd.buf.capacity();
-            s.buffers.send_allocated = snd.buf.allocated();
-            s.buffers.in_flight_allocated = snd.board.allocated();
-        }
-        if let Some(rcv) = self.state.receiver() {
-            s.buffers.recv_limit = rcv.buf.capacity();
-            s.buffers.recv_allocated = rcv.buf.allocated();
-            s.buffers.reassembly_allocated = rcv.assembler.allocated();
         }
         s
+    }
+
+    /// The buffers' limits and the memory they hold now.
+    pub fn buffers(&self) -> BufferUse {
+        let mut b = BufferUse::default();
+        if let Some(snd) = self.state.sender() {
+            b.send_limit = snd.buf.capacity();
+            b.send_allocated = snd.buf.allocated();
+            b.in_flight_allocated = snd.board.allocated();
+        }
+        if let Some(rcv) = self.state.receiver() {
+            b.recv_limit = rcv.buf.capacity();
+            b.recv_allocated = rcv.buf.allocated();
+            b.reassembly_allocated = rcv.assembler.allocated();
+        }
+        b
     }
 
     /// Notifications or state changes are waiting to be collected.
