@@ -1,11 +1,11 @@
 //! Idle buffers give their memory back. Autotuning may grow a connection's buffers to several
 //! MiB; once the peer has been quiet for `QUIET` and a buffer is empty (everything sent was
 //! acknowledged, everything received was read), its storage is freed and grows again on
-//! demand; so is the sent-segment record, whose capacity follows the largest flight (a
-//! connection that once had a 1 MiB window in flight would otherwise keep ~17 KiB of it). Linux frees socket memory skb by skb as data is acknowledged or read; our buffer
-//! is one ring, which freed on every drain would be reallocated (and regrown by doubling)
-//! many times a second in a steady transfer, hence the wait. The limits autotuning reached
-//! are kept, as Linux keeps sk_sndbuf and sk_rcvbuf.
+//! demand; so is the sent-segment record, whose capacity follows the largest flight (96 KiB
+//! after a 4 MiB one). Linux frees socket memory skb by skb as data is acknowledged or read;
+//! our buffer is one ring, which freed on every drain would be reallocated (and regrown by
+//! doubling) many times a second in a steady transfer, hence the wait. The limits autotuning
+//! reached are kept, as Linux keeps sk_sndbuf and sk_rcvbuf.
 
 use super::tcb::{Shared, Tcb};
 use crate::time::{Duration, Instant};
